@@ -1,0 +1,131 @@
+#include <cap-ng.h>
+#include <errno.h>
+#include <linux/close_range.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "policy.h"
+#include "sandbox.h"
+
+static _Atomic int32_t *sigsys_note;
+
+void sandbox_set_note(_Atomic int32_t *slot)
+{
+	sigsys_note = slot;
+}
+
+/* Async-signal-safe decimal formatting. */
+static size_t fmt_uint(char *p, unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/*
+ * The filter trapped a system call. Note which one where the broker will
+ * look, say so on stderr, then make the same call again: SIGSYS is blocked
+ * inside this handler, so the kernel now kills the process by SIGSYS
+ * (force_sig_seccomp resets a blocked handler to the default action).
+ * Re-issuing it with the same registers gets the same verdict from the
+ * stateless filter, so there is no way back into the program.
+ */
+static void sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	greg_t *g = uc->uc_mcontext.gregs;
+	const char *name = log_name();
+	char line[160];
+	size_t n = 0;
+
+	(void)sig;
+	if (sigsys_note)
+		atomic_store(sigsys_note, si->si_syscall);
+	n = strlen(name);
+	if (n > 64)
+		n = 64;
+	memcpy(line, name, n);
+	memcpy(line + n, ": seccomp: blocked system call ", 31);
+	n += 31;
+	n += fmt_uint(line + n, (unsigned long)si->si_syscall);
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) < 0)
+		line[0] = 0;
+	syscall(si->si_syscall, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10],
+		g[REG_R8], g[REG_R9]);
+	_exit(125); /* not reached: the filter traps the call again */
+}
+
+static int sandbox_caps(void)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	if (capng_apply(CAPNG_SELECT_ALL) < 0) {
+		/* Without CAP_SETPCAP the bounding set cannot shrink. */
+		capng_clear(CAPNG_SELECT_CAPS);
+		if (capng_apply(CAPNG_SELECT_CAPS) < 0)
+			return -EPERM;
+	}
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+		return -EPERM;
+	return 0;
+}
+
+int sandbox_enter(const char *policy_text)
+{
+	static struct policy pol;
+	struct rlimit nocore = { 0, 0 };
+	struct sigaction sa;
+	char err[256];
+	int r;
+
+	if (syscall(SYS_close_range, CTL_FD + 1, ~0U, 0) < 0) {
+		log_err("sandbox: close_range: %s", strerror(errno));
+		return -errno;
+	}
+	if (setrlimit(RLIMIT_CORE, &nocore) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		log_err("sandbox: %s", strerror(errno));
+		return -errno;
+	}
+	r = sandbox_caps();
+	if (r < 0) {
+		log_err("sandbox: cannot drop capabilities");
+		return r;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sandbox_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		return -errno;
+	r = policy_parse(policy_text, &pol, err, sizeof(err));
+	if (r < 0) {
+		log_err("sandbox: policy %s", err);
+		return r;
+	}
+	r = policy_load(&pol, SCMP_ACT_TRAP);
+	if (r < 0) {
+		log_err("sandbox: cannot load the seccomp filter: %s",
+			strerror(-r));
+		return r;
+	}
+	return 0;
+}

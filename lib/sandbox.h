@@ -1,0 +1,26 @@
+/*
+ * Entering the sandbox: the first thing every child process does, before it
+ * reads any input.
+ *
+ *   1. close every descriptor but 0, 1, 2 and the control socket (3);
+ *   2. PR_SET_NO_NEW_PRIVS;
+ *   3. drop every capability, the bounding set and the ambient set
+ *      (libcap-ng);
+ *   4. install a SIGSYS handler that notes the trapped system call in the
+ *      process's status page (sandbox_set_note), then lets the kernel kill
+ *      the process by SIGSYS;
+ *   5. load the seccomp filter compiled from the process's policy text.
+ */
+#ifndef CELLVM_SANDBOX_H
+#define CELLVM_SANDBOX_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Returns 0, or -errno after logging what failed. */
+int sandbox_enter(const char *policy_text);
+
+/* Where the SIGSYS handler records a trapped system call number. */
+void sandbox_set_note(_Atomic int32_t *slot);
+
+#endif
