@@ -1,0 +1,39 @@
+/*
+ * The guest's physical memory map, as E820 entries for boot_params and
+ * the PVH memmap: conventional memory below the EBDA, the reserved BIOS
+ * area [0x9fc00, 1 MiB) that will hold the MP and ACPI tables, RAM from
+ * 1 MiB to the 32-bit hole, and RAM above 4 GiB. The hole itself (PCI,
+ * IOAPIC, LAPIC) is left out, as MMIO.
+ */
+#include <errno.h>
+
+#include "boot.h"
+
+static int memmap_add(struct mem_range *r, int n, int max, uint64_t addr,
+		      uint64_t size, uint32_t type)
+{
+	if (n < 0 || !size)
+		return n;
+	if (n >= max)
+		return -E2BIG;
+	r[n] = (struct mem_range){ .addr = addr, .size = size, .type = type };
+	return n + 1;
+}
+
+int boot_memmap(const struct guest_mem *m, struct mem_range *r, int max)
+{
+	uint64_t low = m->low_size;
+	int n = 0;
+
+	if (low <= HIGH_MEM_START)
+		return -EINVAL;
+	n = memmap_add(r, n, max, 0, BIOS_AREA_START, E820_RAM);
+	n = memmap_add(r, n, max, BIOS_AREA_START,
+		       BIOS_AREA_END - BIOS_AREA_START, E820_RESERVED);
+	n = memmap_add(r, n, max, HIGH_MEM_START, low - HIGH_MEM_START,
+		       E820_RAM);
+	if (m->size > low)
+		n = memmap_add(r, n, max, MEM_HIGH_START, m->size - low,
+			       E820_RAM);
+	return n;
+}
