@@ -1,0 +1,146 @@
+/*
+ * The broker: `cellvm`. Parses the command line, opens /dev/kvm and the
+ * files, creates the shared memory, starts one process per role and
+ * supervises them (pidfds), relaying the serial console. It never maps
+ * guest RAM and gives /dev/kvm away as soon as the runner has it.
+ */
+#ifndef CELLVM_BROKER_H
+#define CELLVM_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ctl.h"
+#include "ring.h"
+#include "status.h"
+
+#define BROKER_MAX_DEVICES 16
+#define BROKER_MAX_TRIGGERS 4
+
+enum serial_kind {
+	SERIAL_STDIO,
+	SERIAL_FILE,
+	SERIAL_NONE
+};
+
+struct test_trigger {
+	char device[32];
+	int action; /* Cellvm__TestTriggerRequest__Action */
+	uint64_t after_ms;
+	bool sent;
+};
+
+struct options {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	uint64_t mem;
+	unsigned cpus;
+	enum serial_kind serial;
+	const char *serial_path;
+	bool stats;
+	int log_level;
+	struct test_trigger trigger[BROKER_MAX_TRIGGERS];
+	unsigned ntriggers;
+};
+
+/* A device the broker can start: fixed resources of the PC platform. */
+struct dev_desc {
+	const char *name; /* cellvm-dev-<name> */
+	int space;	  /* Cellvm__Region__Space */
+	uint64_t base, size;
+	int gsi; /* -1: no interrupt line */
+	bool console;
+};
+
+enum child_kind {
+	CHILD_VCPU,
+	CHILD_MMU,
+	CHILD_DEVICE
+};
+
+struct child {
+	char name[40]; /* cellvm-vcpu, cellvm-mmu, cellvm-dev-uart */
+	enum child_kind kind;
+	pid_t pid;
+	int pidfd;
+	int ctl;
+	bool alive;
+	struct proc_status *status;
+	int status_fd;
+	size_t status_len;
+
+	/* Devices only. */
+	const struct dev_desc *dev;
+	unsigned index; /* ring index in the runner's dispatch */
+	int ring_fd;
+	struct ring *ring;
+	int state_fd;
+	uint64_t state_size;
+	unsigned restarts;
+	uint64_t restart_at;   /* ns; 0: none pending */
+	uint64_t window_start; /* restart budget window */
+	unsigned window_restarts;
+};
+
+struct console {
+	int out_rd, out_wr; /* UART output records */
+	int in_fd;	    /* memfd of struct console_in */
+	struct console_in *in;
+	int sink; /* where guest output goes, -1 for none */
+	uint32_t next_seq;
+	bool stdin_open;    /* still reading the broker's stdin */
+	bool stdin_polled;  /* a file epoll cannot watch: just read it */
+	bool stdin_watched; /* in the epoll set */
+	bool tty;	    /* stdin is a terminal in raw mode */
+	bool escape;	    /* saw Ctrl-A */
+	unsigned char rec_buf[64];
+	size_t rec_len;
+};
+
+struct family {
+	const struct options *opt;
+	char dir[4096]; /* where the child binaries are */
+	int devnull;
+	int kvm_fd, kernel_fd, initrd_fd, ram_fd, irq_fd;
+	struct child runner, mmu;
+	struct child dev[BROKER_MAX_DEVICES];
+	unsigned ndev;
+	struct console con;
+	int epoll, sigfd;
+	uint64_t started_ns;
+	bool stopping;
+	int exit_status;
+};
+
+/* devices.c */
+extern const struct dev_desc dev_table[];
+extern const unsigned dev_table_len;
+
+/* spawn.c */
+int child_spawn(struct family *f, struct child *c);
+int child_expect(struct family *f, struct child *c,
+		 Cellvm__Control__BodyCase which, int timeout_ms,
+		 ctl_msg **out);
+void child_kill(struct child *c);
+void child_reap(struct child *c, char *cause, size_t len);
+int child_status_page(struct child *c, unsigned nvcpus);
+
+/* family.c */
+int family_run(const struct options *opt);
+int family_hello(struct family *f, struct child *c);
+
+/* loop.c */
+int loop_run(struct family *f);
+void loop_stop(struct family *f, int status);
+int device_setup(struct family *f, struct child *c);
+
+/* console.c */
+int console_init(struct family *f);
+void console_restore(struct family *f);
+int console_pump_output(struct family *f);
+int console_pump_input(struct family *f);
+bool console_input_blocked(const struct family *f);
+
+#endif

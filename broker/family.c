@@ -1,0 +1,443 @@
+/*
+ * Starting a VM's process family: open what the children need, start them
+ * all, hand each its descriptors, wait until every one is serving, then
+ * give the runner /dev/kvm and let the guest go.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "clock.h"
+#include "config.h"
+#include "irqline.h"
+#include "log.h"
+#include "shm.h"
+
+#define START_TIMEOUT_MS 10000
+#define DEV_MAX_STATE (1u << 20)
+
+/* The children live next to cellvm in a build tree, else in libexecdir. */
+static int family_find_dir(struct family *f)
+{
+	char self[4096], probe[4200];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(f->dir, sizeof(f->dir), "%s", dirname(self));
+		snprintf(probe, sizeof(probe), "%s/cellvm-vcpu", f->dir);
+		if (access(probe, X_OK) == 0)
+			return 0;
+	}
+	snprintf(f->dir, sizeof(f->dir), "%s", CELLVM_LIBEXECDIR);
+	snprintf(probe, sizeof(probe), "%s/cellvm-vcpu", f->dir);
+	if (access(probe, X_OK) == 0)
+		return 0;
+	log_err("cannot find cellvm-vcpu next to cellvm or in %s",
+		CELLVM_LIBEXECDIR);
+	return -ENOENT;
+}
+
+static int family_open_kvm(struct family *f)
+{
+	int v;
+
+	f->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (f->kvm_fd < 0) {
+		log_err("cannot open /dev/kvm: %s%s", strerror(errno),
+			errno == ENOENT	  ? " (is KVM enabled in this kernel, "
+					    "kvm_intel or kvm_amd loaded?)"
+			: errno == EACCES ? " (is this user in the kvm group?)"
+					  : "");
+		return -errno;
+	}
+	v = ioctl(f->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (v != KVM_API_VERSION) {
+		log_err("/dev/kvm is not a KVM device with API version %d",
+			KVM_API_VERSION);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int family_open_file(const char *path, const char *what)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_err("cannot open %s '%s': %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_err("%s '%s' is not a regular file", what, path);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+static int family_open(struct family *f)
+{
+	const struct options *o = f->opt;
+	int r;
+
+	f->kernel_fd = family_open_file(o->kernel, "kernel");
+	if (f->kernel_fd < 0)
+		return f->kernel_fd;
+	if (o->initrd) {
+		f->initrd_fd = family_open_file(o->initrd, "initrd");
+		if (f->initrd_fd < 0)
+			return f->initrd_fd;
+	}
+	r = family_open_kvm(f);
+	if (r < 0)
+		return r;
+	f->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (f->devnull < 0) {
+		log_err("cannot open /dev/null: %s", strerror(errno));
+		return -errno;
+	}
+	f->ram_fd = shm_create("cellvm-ram", o->mem);
+	if (f->ram_fd < 0) {
+		log_err("cannot create %llu MiB of guest RAM: %s",
+			(unsigned long long)(o->mem >> 20),
+			strerror(-f->ram_fd));
+		return f->ram_fd;
+	}
+	return 0;
+}
+
+static int family_irq_page(struct family *f)
+{
+	struct irq_page *p;
+
+	f->irq_fd = shm_create("cellvm-irq", sizeof(struct irq_page));
+	if (f->irq_fd < 0)
+		return f->irq_fd;
+	p = shm_map(f->irq_fd, sizeof(*p), 1);
+	if (!p)
+		return -errno;
+	irq_page_init(p);
+	return 0;
+}
+
+static int family_devices(struct family *f)
+{
+	unsigned i;
+	int r;
+
+	for (i = 0; i < dev_table_len; i++) {
+		struct child *c = &f->dev[f->ndev];
+		size_t len = ring_size(f->opt->cpus);
+
+		memset(c, 0, sizeof(*c));
+		c->kind = CHILD_DEVICE;
+		c->dev = &dev_table[i];
+		c->index = f->ndev++;
+		c->pidfd = c->ctl = c->state_fd = -1;
+		snprintf(c->name, sizeof(c->name), "cellvm-dev-%s",
+			 c->dev->name);
+		c->ring_fd = shm_create("cellvm-ring", len);
+		if (c->ring_fd < 0)
+			return c->ring_fd;
+		c->ring = shm_map(c->ring_fd, len, 1);
+		if (!c->ring)
+			return -errno;
+		ring_init(c->ring, f->opt->cpus);
+		r = child_status_page(c, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void family_child_init(struct child *c, const char *name,
+			      enum child_kind kind)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->kind = kind;
+	c->pidfd = c->ctl = c->ring_fd = c->state_fd = -1;
+}
+
+/* Hello from a device: create its state page the first time. */
+static int family_device_hello(struct child *c, const Cellvm__HelloNotice *h)
+{
+	if (h->state_size == 0 || h->state_size > DEV_MAX_STATE) {
+		log_err("%s asks for a state page of %llu bytes", c->name,
+			(unsigned long long)h->state_size);
+		return -EINVAL;
+	}
+	if (c->state_fd >= 0) {
+		if (h->state_size != c->state_size) {
+			log_err("%s changed its state size", c->name);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	c->state_size = h->state_size;
+	c->state_fd = shm_create("cellvm-state", c->state_size);
+	return c->state_fd < 0 ? c->state_fd : 0;
+}
+
+int family_hello(struct family *f, struct child *c)
+{
+	ctl_msg *m;
+	int r;
+
+	r = child_expect(f, c, CELLVM__CONTROL__BODY_HELLO, START_TIMEOUT_MS,
+			 &m);
+	if (r < 0)
+		return r;
+	if (c->kind == CHILD_DEVICE)
+		r = family_device_hello(c, m->hello);
+	ctl_free(m);
+	return r;
+}
+
+static int family_load_kernel(struct family *f, ctl_msg **reply)
+{
+	Cellvm__LoadKernelRequest req = CELLVM__LOAD_KERNEL_REQUEST__INIT;
+	Cellvm__Region reg[BROKER_MAX_DEVICES], *regp[BROKER_MAX_DEVICES];
+	ctl_msg m = CELLVM__CONTROL__INIT;
+	int fds[3], nfds = 0, r;
+	unsigned i;
+
+	for (i = 0; i < f->ndev; i++) {
+		const struct dev_desc *d = f->dev[i].dev;
+
+		cellvm__region__init(&reg[i]);
+		reg[i].space = d->space;
+		reg[i].start = d->base;
+		reg[i].size = d->size;
+		reg[i].ring = f->dev[i].index;
+		reg[i].owner = (char *)d->name;
+		regp[i] = &reg[i];
+	}
+	req.n_regions = f->ndev;
+	req.regions = regp;
+	req.mem_size = f->opt->mem;
+	req.cpus = f->opt->cpus;
+	req.cmdline = (char *)(f->opt->cmdline ? f->opt->cmdline : "");
+	req.kernel_name = (char *)f->opt->kernel;
+	req.initrd_name = (char *)(f->opt->initrd ? f->opt->initrd : "");
+	fds[nfds++] = f->ram_fd;
+	req.ram_fd = nfds;
+	fds[nfds++] = f->kernel_fd;
+	req.kernel_fd = nfds;
+	if (f->initrd_fd >= 0) {
+		fds[nfds++] = f->initrd_fd;
+		req.initrd_fd = nfds;
+	}
+	m.body_case = CELLVM__CONTROL__BODY_LOAD_KERNEL;
+	m.load_kernel = &req;
+	r = ctl_send(f->mmu.ctl, &m, fds, (size_t)nfds);
+	if (r < 0)
+		return r;
+	r = child_expect(f, &f->mmu, CELLVM__CONTROL__BODY_LOAD_KERNEL_REPLY,
+			 START_TIMEOUT_MS * 3, reply);
+	if (r < 0)
+		return r;
+	if ((*reply)->load_kernel_reply->error &&
+	    *(*reply)->load_kernel_reply->error) {
+		log_err("%s", (*reply)->load_kernel_reply->error);
+		return -EINVAL;
+	}
+	if (!(*reply)->load_kernel_reply->plan) {
+		log_err("cellvm-mmu sent no plan");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int family_setup_runner(struct family *f, Cellvm__Plan *plan)
+{
+	Cellvm__SetupRunnerRequest req = CELLVM__SETUP_RUNNER_REQUEST__INIT;
+	ctl_msg m = CELLVM__CONTROL__INIT, *rep;
+	int32_t ring_idx[BROKER_MAX_DEVICES];
+	int fds[3 + BROKER_MAX_DEVICES], nfds = 0, r;
+	unsigned i;
+
+	req.plan = plan;
+	req.cpus = f->opt->cpus;
+	fds[nfds++] = f->kvm_fd;
+	req.kvm_fd = nfds;
+	fds[nfds++] = f->ram_fd;
+	req.ram_fd = nfds;
+	fds[nfds++] = f->runner.status_fd;
+	req.status_fd = nfds;
+	for (i = 0; i < f->ndev; i++) {
+		fds[nfds++] = f->dev[i].ring_fd;
+		ring_idx[i] = nfds;
+	}
+	req.n_ring_fds = f->ndev;
+	req.ring_fds = ring_idx;
+	m.body_case = CELLVM__CONTROL__BODY_SETUP_RUNNER;
+	m.setup_runner = &req;
+	r = ctl_send(f->runner.ctl, &m, fds, (size_t)nfds);
+	if (r < 0)
+		return r;
+	r = child_expect(f, &f->runner, CELLVM__CONTROL__BODY_READY,
+			 START_TIMEOUT_MS, &rep);
+	if (r < 0)
+		return r;
+	ctl_free(rep);
+	/* Only the runner holds /dev/kvm from here on. */
+	close(f->kvm_fd);
+	f->kvm_fd = -1;
+	return 0;
+}
+
+static int family_spawn_all(struct family *f)
+{
+	unsigned i;
+	int r;
+
+	family_child_init(&f->mmu, "cellvm-mmu", CHILD_MMU);
+	family_child_init(&f->runner, "cellvm-vcpu", CHILD_VCPU);
+	r = child_status_page(&f->mmu, 0);
+	if (!r)
+		r = child_status_page(&f->runner, f->opt->cpus);
+	if (!r)
+		r = child_spawn(f, &f->mmu);
+	for (i = 0; !r && i < f->ndev; i++)
+		r = child_spawn(f, &f->dev[i]);
+	if (!r)
+		r = child_spawn(f, &f->runner);
+	if (r < 0) {
+		log_err("cannot start the VM's processes: %s", strerror(-r));
+		return r;
+	}
+	r = family_hello(f, &f->mmu);
+	for (i = 0; !r && i < f->ndev; i++)
+		r = family_hello(f, &f->dev[i]);
+	if (!r)
+		r = family_hello(f, &f->runner);
+	return r;
+}
+
+static int family_start(struct family *f)
+{
+	ctl_msg *plan = NULL, *rep;
+	unsigned i;
+	int r;
+
+	r = family_find_dir(f);
+	if (!r)
+		r = family_open(f);
+	if (!r)
+		r = family_irq_page(f);
+	if (!r)
+		r = family_devices(f);
+	if (!r)
+		r = console_init(f);
+	if (r < 0)
+		return r;
+	r = family_spawn_all(f);
+	if (r < 0)
+		return r;
+	r = family_load_kernel(f, &plan);
+	for (i = 0; !r && i < f->ndev; i++)
+		r = device_setup(f, &f->dev[i]);
+	for (i = 0; !r && i < f->ndev; i++) {
+		r = child_expect(f, &f->dev[i], CELLVM__CONTROL__BODY_READY,
+				 START_TIMEOUT_MS, &rep);
+		if (!r)
+			ctl_free(rep);
+	}
+	if (!r)
+		r = family_setup_runner(f, plan->load_kernel_reply->plan);
+	ctl_free(plan);
+	close(f->kernel_fd);
+	f->kernel_fd = -1;
+	if (f->initrd_fd >= 0)
+		close(f->initrd_fd);
+	f->initrd_fd = -1;
+	return r;
+}
+
+static void family_teardown(struct family *f)
+{
+	struct child *all[2 + BROKER_MAX_DEVICES];
+	char cause[160];
+	unsigned i, n = 0;
+
+	all[n++] = &f->runner;
+	all[n++] = &f->mmu;
+	for (i = 0; i < f->ndev; i++)
+		all[n++] = &f->dev[i];
+	for (i = 0; i < n; i++)
+		child_kill(all[i]);
+	for (i = 0; i < n; i++)
+		child_reap(all[i], cause, sizeof(cause));
+	console_restore(f);
+}
+
+static void family_stats(const struct family *f)
+{
+	const struct proc_status *s = f->runner.status;
+	unsigned i;
+
+	if (!s)
+		return;
+	for (i = 0; i < f->opt->cpus; i++) {
+		const struct vcpu_stat *v = &s->vcpu[i];
+
+		fprintf(stderr,
+			"vcpu%u: exits %llu io_exits %llu mmio_exits %llu "
+			"halt_exits %llu irq_window_exits %llu "
+			"irq_injections %llu signal_exits %llu "
+			"unclaimed_io %llu\n",
+			i, (unsigned long long)v->exits,
+			(unsigned long long)v->io_exits,
+			(unsigned long long)v->mmio_exits,
+			(unsigned long long)v->halt_exits,
+			(unsigned long long)v->irq_window_exits,
+			(unsigned long long)v->irq_injections,
+			(unsigned long long)v->signal_exits,
+			(unsigned long long)v->unclaimed_io);
+	}
+	for (i = 0; i < f->ndev; i++) {
+		const struct child *c = &f->dev[i];
+
+		fprintf(stderr,
+			"%s: requests %llu reads %llu writes %llu "
+			"restarts %u\n",
+			c->name, (unsigned long long)c->status->dev.requests,
+			(unsigned long long)c->status->dev.reads,
+			(unsigned long long)c->status->dev.writes, c->restarts);
+	}
+}
+
+int family_run(const struct options *opt)
+{
+	static struct family f;
+	int r;
+
+	f.opt = opt;
+	f.kvm_fd = f.kernel_fd = f.initrd_fd = f.ram_fd = f.irq_fd = -1;
+	f.devnull = f.epoll = f.sigfd = -1;
+	f.runner.pidfd = f.mmu.pidfd = -1;
+	f.started_ns = now_ns();
+	r = family_start(&f);
+	if (r == 0)
+		r = loop_run(&f);
+	else
+		f.exit_status = 1;
+	if (opt->stats)
+		family_stats(&f);
+	family_teardown(&f);
+	return f.exit_status;
+}

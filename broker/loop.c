@@ -1,0 +1,437 @@
+/*
+ * The broker's event loop: child messages, child deaths (restart devices,
+ * give up on the rest), the serial console, signals and test triggers.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "clock.h"
+#include "log.h"
+
+#define STOP_TIMEOUT_MS 3000
+#define RESTART_WINDOW_NS (60ull * 1000000000ull)
+#define RESTART_BUDGET 20 /* restarts of one device per window */
+
+/* epoll data: what woke us. */
+enum {
+	EV_SIGNAL = 1,
+	EV_CONSOLE_OUT,
+	EV_STDIN,
+	EV_CTL = 0x100,	  /* + child number */
+	EV_PIDFD = 0x200, /* + child number */
+};
+
+static struct child *loop_child(struct family *f, unsigned n)
+{
+	if (n == 0)
+		return &f->runner;
+	if (n == 1)
+		return &f->mmu;
+	return n - 2 < f->ndev ? &f->dev[n - 2] : NULL;
+}
+
+static unsigned loop_nchildren(const struct family *f)
+{
+	return 2 + f->ndev;
+}
+
+static int loop_watch(struct family *f, int fd, uint64_t what)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = what };
+
+	if (epoll_ctl(f->epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int loop_watch_child(struct family *f, unsigned n)
+{
+	struct child *c = loop_child(f, n);
+	int r;
+
+	r = loop_watch(f, c->ctl, EV_CTL + n);
+	if (!r)
+		r = loop_watch(f, c->pidfd, EV_PIDFD + n);
+	return r;
+}
+
+int device_setup(struct family *f, struct child *c)
+{
+	Cellvm__SetupDeviceRequest req = CELLVM__SETUP_DEVICE_REQUEST__INIT;
+	ctl_msg m = CELLVM__CONTROL__INIT;
+	int fds[8], nfds = 0;
+
+	req.name = (char *)c->dev->name;
+	req.cpus = f->opt->cpus;
+	req.start = c->dev->base;
+	req.log_level = (uint32_t)log_get_level();
+	fds[nfds++] = c->ring_fd;
+	req.ring_fd = nfds;
+	fds[nfds++] = c->state_fd;
+	req.state_fd = nfds;
+	fds[nfds++] = c->status_fd;
+	req.status_fd = nfds;
+	if (c->dev->gsi >= 0) {
+		fds[nfds++] = f->irq_fd;
+		req.irq_fd = nfds;
+		req.gsi = (uint32_t)c->dev->gsi;
+		req.irq_source = 1u << c->index;
+	}
+	if (c->dev->console) {
+		fds[nfds++] = f->con.out_wr;
+		req.out_fd = nfds;
+		fds[nfds++] = f->con.in_fd;
+		req.in_fd = nfds;
+	}
+	m.body_case = CELLVM__CONTROL__BODY_SETUP_DEVICE;
+	m.setup_device = &req;
+	return ctl_send(c->ctl, &m, fds, (size_t)nfds);
+}
+
+static void loop_schedule_restart(struct family *f, unsigned n,
+				  const char *cause);
+
+/* Bring a dead device back on the same state, ring and descriptors. */
+static int loop_restart(struct family *f, unsigned n)
+{
+	struct child *c = loop_child(f, n);
+	ctl_msg *rep;
+	int r;
+
+	c->restart_at = 0;
+	r = child_spawn(f, c);
+	if (!r)
+		r = family_hello(f, c);
+	if (!r)
+		r = device_setup(f, c);
+	if (!r)
+		r = child_expect(f, c, CELLVM__CONTROL__BODY_READY,
+				 STOP_TIMEOUT_MS, &rep);
+	if (!r)
+		r = loop_watch_child(f, n);
+	if (r < 0) {
+		/* Killed again while starting, or broken: try again, within
+		 * the budget. */
+		char cause[160];
+
+		child_kill(c);
+		child_reap(c, cause, sizeof(cause));
+		loop_schedule_restart(f, n, "failed to restart");
+		return r;
+	}
+	ctl_free(rep);
+	ring_kick(c->ring);
+	log_warn("%s restarted as pid %d (restart %u)", c->name, (int)c->pid,
+		 c->restarts);
+	return 0;
+}
+
+/* Exponential back-off: at once, then 10 ms doubling up to 1 s. */
+static uint64_t loop_backoff(unsigned window_restarts)
+{
+	uint64_t ms = 0;
+
+	if (window_restarts > 1)
+		ms = 10ull << (window_restarts - 2 > 6 ? 6
+						       : window_restarts - 2);
+	if (ms > 1000)
+		ms = 1000;
+	return ms * 1000000ull;
+}
+
+/* A device died: restart it after a back-off, within the budget. */
+static void loop_schedule_restart(struct family *f, unsigned n,
+				  const char *cause)
+{
+	struct child *c = loop_child(f, n);
+	uint64_t t = now_ns();
+
+	if (t - c->window_start > RESTART_WINDOW_NS) {
+		c->window_start = t;
+		c->window_restarts = 0;
+	}
+	if (++c->window_restarts > RESTART_BUDGET) {
+		log_err("%s %s; it died %u times in a minute, stopping the VM",
+			c->name, cause, RESTART_BUDGET);
+		loop_stop(f, 1);
+		return;
+	}
+	c->restarts++;
+	c->restart_at = t + loop_backoff(c->window_restarts);
+	if (c->restart_at == t)
+		c->restart_at = t + 1;
+}
+
+static void loop_child_died(struct family *f, unsigned n)
+{
+	struct child *c = loop_child(f, n);
+	pid_t pid = c->pid;
+	char cause[160];
+
+	child_reap(c, cause, sizeof(cause));
+	if (f->stopping)
+		return;
+	if (c->kind != CHILD_DEVICE) {
+		log_err("%s %s; stopping the VM", c->name, cause);
+		loop_stop(f, 1);
+		return;
+	}
+	log_warn("%s[%d] %s; restarting it", c->name, (int)pid, cause);
+	loop_schedule_restart(f, n, cause);
+}
+
+static void loop_vm_stopped(struct family *f, const Cellvm__VmStoppedNotice *s)
+{
+	switch (s->reason) {
+	case CELLVM__VM_STOPPED_NOTICE__REASON__SHUTDOWN:
+		log_info("vCPU %u: %s", s->vcpu, s->detail);
+		loop_stop(f, 0);
+		break;
+	default:
+		log_err("vCPU %u: %s", s->vcpu, s->detail);
+		loop_stop(f, 1);
+	}
+}
+
+static void loop_message(struct family *f, unsigned n)
+{
+	struct child *c = loop_child(f, n);
+	int fds[CTL_MAX_FDS];
+	size_t nfds;
+	ctl_msg *m;
+	int r;
+
+	r = ctl_recv(c->ctl, &m, fds, &nfds, 1);
+	if (r == -EAGAIN)
+		return;
+	if (r < 0 || !m)
+		return; /* the pidfd reports the death */
+	ctl_close_fds(fds, nfds);
+	switch (m->body_case) {
+	case CELLVM__CONTROL__BODY_GUEST_EXIT:
+		if (c->kind == CHILD_DEVICE)
+			loop_stop(f, (int)(m->guest_exit->status & 0xff));
+		break;
+	case CELLVM__CONTROL__BODY_VM_STOPPED:
+		if (c->kind == CHILD_VCPU)
+			loop_vm_stopped(f, m->vm_stopped);
+		break;
+	case CELLVM__CONTROL__BODY_ERROR:
+		log_err("%s", m->error->message);
+		break;
+	default:
+		log_debug("%s: unexpected message %d", c->name, m->body_case);
+	}
+	ctl_free(m);
+}
+
+static void loop_signal(struct family *f)
+{
+	struct signalfd_siginfo si;
+
+	if (read(f->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	log_info("%s: stopping the VM", strsignal((int)si.ssi_signo));
+	loop_stop(f, 128 + (int)si.ssi_signo);
+}
+
+static void loop_trigger(struct family *f, struct test_trigger *t)
+{
+	Cellvm__TestTriggerRequest req = CELLVM__TEST_TRIGGER_REQUEST__INIT;
+	ctl_msg m = CELLVM__CONTROL__INIT;
+	unsigned i;
+
+	t->sent = true;
+	for (i = 0; i < f->ndev; i++) {
+		struct child *c = &f->dev[i];
+
+		if (strcmp(c->dev->name, t->device) != 0 || !c->alive)
+			continue;
+		req.action = t->action;
+		m.body_case = CELLVM__CONTROL__BODY_TEST_TRIGGER;
+		m.test_trigger = &req;
+		ctl_send(c->ctl, &m, NULL, 0);
+		ring_kick(c->ring);
+	}
+}
+
+/* Timed work: restarts and test triggers. Returns the next epoll timeout. */
+static int loop_timers(struct family *f)
+{
+	uint64_t t = now_ns(), next = 0, at;
+	unsigned i;
+
+	for (i = 0; i < f->ndev && !f->stopping; i++) {
+		at = f->dev[i].restart_at;
+		if (at && at <= t)
+			loop_restart(f, i + 2);
+		at = f->dev[i].restart_at;
+		if (at && (!next || at < next))
+			next = at;
+	}
+	for (i = 0; i < f->opt->ntriggers && !f->stopping; i++) {
+		struct test_trigger *tr =
+			(struct test_trigger *)&f->opt->trigger[i];
+
+		at = f->started_ns + tr->after_ms * 1000000ull;
+		if (tr->sent)
+			continue;
+		if (at <= t)
+			loop_trigger(f, tr);
+		else if (!next || at < next)
+			next = at;
+	}
+	/* A full input ring is looked at again every 10 ms. */
+	if (console_input_blocked(f) && (!next || t + 10000000ull < next))
+		next = t + 10000000ull;
+	if (f->con.stdin_polled && f->con.stdin_open &&
+	    !console_input_blocked(f))
+		return 0;
+	if (!next)
+		return -1;
+	return next <= t ? 0 : (int)((next - t) / 1000000ull) + 1;
+}
+
+/* Read stdin only while the UART's input ring has room. */
+static void loop_stdin(struct family *f)
+{
+	struct console *c = &f->con;
+	bool want = c->stdin_open && !console_input_blocked(f);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_STDIN };
+
+	if (c->stdin_polled) {
+		if (want)
+			console_pump_input(f);
+		return;
+	}
+	if (want == c->stdin_watched)
+		return;
+	epoll_ctl(f->epoll, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, STDIN_FILENO,
+		  &ev);
+	c->stdin_watched = want;
+}
+
+static int loop_init(struct family *f)
+{
+	sigset_t set;
+	unsigned n;
+	int r;
+
+	f->epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (f->epoll < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	f->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (f->sigfd < 0)
+		return -errno;
+	r = loop_watch(f, f->sigfd, EV_SIGNAL);
+	if (!r)
+		r = loop_watch(f, f->con.out_rd, EV_CONSOLE_OUT);
+	if (!r && f->con.stdin_open) {
+		r = loop_watch(f, STDIN_FILENO, EV_STDIN);
+		f->con.stdin_watched = r == 0;
+		/* Regular files and /dev/null cannot be watched, only read. */
+		f->con.stdin_polled = r == -EPERM;
+		if (r == -EPERM)
+			r = 0;
+	}
+	for (n = 0; !r && n < loop_nchildren(f); n++)
+		r = loop_watch_child(f, n);
+	return r;
+}
+
+static void loop_event(struct family *f, uint64_t what)
+{
+	if (what == EV_SIGNAL)
+		loop_signal(f);
+	else if (what == EV_CONSOLE_OUT)
+		console_pump_output(f);
+	else if (what == EV_STDIN)
+		console_pump_input(f);
+	else if (what >= EV_PIDFD)
+		loop_child_died(f, (unsigned)(what - EV_PIDFD));
+	else if (what >= EV_CTL)
+		loop_message(f, (unsigned)(what - EV_CTL));
+}
+
+int loop_run(struct family *f)
+{
+	struct epoll_event ev[16];
+	int n, i, r;
+
+	r = loop_init(f);
+	if (r < 0) {
+		log_err("cannot set up the event loop: %s", strerror(-r));
+		f->exit_status = 1;
+		return 1;
+	}
+	while (!f->stopping) {
+		n = epoll_wait(f->epoll, ev, 16, loop_timers(f));
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			loop_stop(f, 1);
+		}
+		for (i = 0; i < n && !f->stopping; i++)
+			loop_event(f, ev[i].data.u64);
+		loop_stdin(f);
+	}
+	return f->exit_status;
+}
+
+/* Ask a device to finish every request it was posted, and wait for it. */
+static void loop_drain(struct family *f, unsigned n)
+{
+	struct child *c = loop_child(f, n);
+	ctl_msg *rep;
+
+	if (!c->alive && c->restart_at && loop_restart(f, n) < 0)
+		return;
+	if (!c->alive)
+		return;
+	if (ctl_send_simple(c->ctl, CELLVM__CONTROL__BODY_DRAIN) < 0)
+		return;
+	ring_kick(c->ring);
+	if (child_expect(f, c, CELLVM__CONTROL__BODY_DRAIN_REPLY,
+			 STOP_TIMEOUT_MS, &rep) == 0)
+		ctl_free(rep);
+}
+
+/*
+ * Stop the VM: pause the vCPUs so nothing new is posted, let every device
+ * finish what was posted before (a guest's last words before its exit
+ * request must not be lost), relay the remaining output.
+ */
+void loop_stop(struct family *f, int status)
+{
+	ctl_msg *rep;
+	unsigned i;
+
+	if (f->stopping)
+		return;
+	f->stopping = true;
+	f->exit_status = status;
+	for (i = 0; i < f->ndev; i++) {
+		if (!f->dev[i].alive && f->dev[i].restart_at)
+			loop_restart(f, i + 2);
+	}
+	if (f->runner.alive &&
+	    ctl_send_simple(f->runner.ctl, CELLVM__CONTROL__BODY_PAUSE) == 0 &&
+	    child_expect(f, &f->runner, CELLVM__CONTROL__BODY_PAUSE_REPLY,
+			 STOP_TIMEOUT_MS, &rep) == 0)
+		ctl_free(rep);
+	for (i = 0; i < f->ndev; i++)
+		loop_drain(f, i + 2);
+	while (console_pump_output(f) > 0)
+		;
+}

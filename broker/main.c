@@ -1,0 +1,276 @@
+/*
+ * cellvm: the command line. `cellvm run` starts a VM and supervises it
+ * until the guest stops it (family.c, loop.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "config.h"
+#include "log.h"
+#include "ring.h"
+
+#define MEM_DEFAULT (256ull << 20)
+#define MEM_MIN_BYTES (2ull << 20)
+#define MEM_MAX_BYTES (1ull << 40)
+
+static void usage(FILE *out)
+{
+	fputs("Usage: cellvm run --kernel FILE [options]\n"
+	      "       cellvm --help | --version\n"
+	      "\n"
+	      "Run a virtual machine whose vCPUs, memory map and each device\n"
+	      "live in separate sandboxed processes.\n"
+	      "\n"
+	      "Options of run:\n"
+	      "  -k, --kernel FILE      kernel: PVH ELF, ELF64 vmlinux or "
+	      "bzImage\n"
+	      "  -i, --initrd FILE      initial ramdisk\n"
+	      "  -c, --cmdline STRING   kernel command line\n"
+	      "  -m, --mem SIZE         guest RAM: 512M, 2G, 65536K; a plain "
+	      "number\n"
+	      "                         is MiB (default 256M)\n"
+	      "  -n, --cpus N           number of vCPUs (default 1)\n"
+	      "      --serial WHERE     serial console: stdio (default), "
+	      "file:PATH\n"
+	      "                         or none\n"
+	      "      --stats            print exit and device counters at the "
+	      "end\n"
+	      "  -v, --verbose          say more (twice: debug)\n"
+	      "  -q, --quiet            errors only\n"
+#if CELLVM_TEST_HOOKS
+	      "      --test-trigger DEV:ACTION[@MS]\n"
+	      "                         test build only: ask device DEV to\n"
+	      "                         misbehave (ACTION: bad-syscall) MS ms\n"
+	      "                         after start\n"
+#endif
+	      "\n"
+	      "On a terminal the console is raw; Ctrl-A x stops the VM.\n"
+	      "Exit status: the status a guest writes to the test-exit port\n"
+	      "(0xf4); 0 when the guest otherwise stops the machine; 1 on an\n"
+	      "error; 128+N when stopped by signal N.\n",
+	      out);
+}
+
+static int parse_mem(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 20;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || v > (MEM_MAX_BYTES >> shift))
+		return -ERANGE;
+	v <<= shift;
+	if (v < MEM_MIN_BYTES || v > MEM_MAX_BYTES || v & 0xfff)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int parse_serial(const char *s, struct options *o)
+{
+	if (strcmp(s, "stdio") == 0) {
+		o->serial = SERIAL_STDIO;
+	} else if (strcmp(s, "none") == 0) {
+		o->serial = SERIAL_NONE;
+	} else if (strncmp(s, "file:", 5) == 0 && s[5]) {
+		o->serial = SERIAL_FILE;
+		o->serial_path = s + 5;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#if CELLVM_TEST_HOOKS
+static int parse_trigger(const char *s, struct options *o)
+{
+	struct test_trigger *t;
+	const char *colon = strchr(s, ':'), *at;
+	size_t n;
+
+	if (!colon || o->ntriggers == BROKER_MAX_TRIGGERS)
+		return -EINVAL;
+	t = &o->trigger[o->ntriggers];
+	n = (size_t)(colon - s);
+	if (n == 0 || n >= sizeof(t->device))
+		return -EINVAL;
+	memcpy(t->device, s, n);
+	at = strchr(colon, '@');
+	if (strncmp(colon + 1, "bad-syscall", 11) != 0 ||
+	    (colon[12] != '\0' && colon[12] != '@'))
+		return -EINVAL;
+	t->action = CELLVM__TEST_TRIGGER_REQUEST__ACTION__BAD_SYSCALL;
+	t->after_ms = at ? strtoull(at + 1, NULL, 10) : 0;
+	o->ntriggers++;
+	return 0;
+}
+#endif
+
+enum {
+	OPT_SERIAL = 256,
+	OPT_STATS,
+	OPT_TRIGGER
+};
+
+static const struct option run_opts[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'c' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'n' },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+#if CELLVM_TEST_HOOKS
+	{ "test-trigger", required_argument, NULL, OPT_TRIGGER },
+#endif
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns 0, or the exit status for a bad command line (after a message). */
+static int parse_option(int c, struct options *o)
+{
+	char *end;
+	unsigned long n;
+
+	switch (c) {
+	case 'k':
+		o->kernel = optarg;
+		return 0;
+	case 'i':
+		o->initrd = optarg;
+		return 0;
+	case 'c':
+		o->cmdline = optarg;
+		return 0;
+	case 'm':
+		if (parse_mem(optarg, &o->mem) == 0)
+			return 0;
+		log_err("invalid --mem '%s': give 2M to 1T in steps of 4K "
+			"(e.g. 512M)",
+			optarg);
+		return 1;
+	case 'n':
+		errno = 0;
+		n = strtoul(optarg, &end, 10);
+		if (!errno && *end == '\0' && n >= 1 && n <= RING_MAX_VCPUS) {
+			o->cpus = (unsigned)n;
+			return 0;
+		}
+		log_err("invalid --cpus '%s': give 1 to %u", optarg,
+			RING_MAX_VCPUS);
+		return 1;
+	case OPT_SERIAL:
+		if (parse_serial(optarg, o) == 0)
+			return 0;
+		log_err("invalid --serial '%s': give stdio, file:PATH or none",
+			optarg);
+		return 1;
+	case OPT_STATS:
+		o->stats = true;
+		return 0;
+	case 'v':
+		o->log_level++;
+		return 0;
+	case 'q':
+		o->log_level = LOG_ERR;
+		return 0;
+#if CELLVM_TEST_HOOKS
+	case OPT_TRIGGER:
+		if (parse_trigger(optarg, o) == 0)
+			return 0;
+		log_err("invalid --test-trigger '%s': give "
+			"DEVICE:bad-syscall[@MS]",
+			optarg);
+		return 1;
+#endif
+	case 'h':
+		usage(stdout);
+		exit(0);
+	default:
+		fputs("Try 'cellvm run --help'.\n", stderr);
+		return 1;
+	}
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static struct options o;
+	int c, r;
+
+	o.mem = MEM_DEFAULT;
+	o.cpus = 1;
+	o.serial = SERIAL_STDIO;
+	o.log_level = LOG_WARN;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:i:c:m:n:vqh", run_opts, NULL)) !=
+	       -1) {
+		r = parse_option(c, &o);
+		if (r)
+			return r;
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s'", argv[optind]);
+		return 1;
+	}
+	if (!o.kernel) {
+		log_err("no kernel given: cellvm run --kernel FILE");
+		return 1;
+	}
+	log_set_level(o.log_level);
+	return family_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+	log_init("cellvm", 0);
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("cellvm %s\n", CELLVM_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	log_err("unknown command '%s'; try 'cellvm --help'", argv[1]);
+	return 1;
+}
