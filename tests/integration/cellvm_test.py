@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""Integration tests: real guests under real KVM through the whole process
+family. Each test is one function; meson runs `cellvm_test.py NAME`.
+
+Environment (set by meson): CELLVM (the broker), GUESTS (built images),
+GUEST_SRC (expected outputs), SOURCE_ROOT. A test that needs /dev/kvm and
+finds none fails when CI=true and is skipped (exit 77) otherwise.
+"""
+import ctypes
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+CELLVM = os.environ.get("CELLVM", "cellvm")
+GUESTS = os.environ.get("GUESTS", "")
+GUEST_SRC = os.environ.get("GUEST_SRC", "")
+SOURCE_ROOT = os.environ.get("SOURCE_ROOT", "")
+SKIP = 77
+PR_SET_CHILD_SUBREAPER = 36
+LINE = "line %05d the quick brown fox jumps over the lazy dog"
+
+
+class Skip(Exception):
+    pass
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def need_kvm():
+    why = None
+    if not os.path.exists("/dev/kvm"):
+        why = "/dev/kvm does not exist"
+    elif not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        why = "/dev/kvm is not accessible to this user"
+    if why is None:
+        return
+    if os.environ.get("CI") == "true":
+        raise Failure("this test needs KVM and CI=true: " + why)
+    raise Skip(why)
+
+
+def need_root(why):
+    if os.geteuid() != 0:
+        raise Skip("needs root: " + why)
+
+
+def image(name):
+    path = os.path.join(GUESTS, name)
+    if not os.path.exists(path):
+        raise Failure("guest image %s was not built" % path)
+    return path
+
+
+def expected(name):
+    with open(os.path.join(GUEST_SRC, name, "expected.txt")) as f:
+        return f.read()
+
+
+def become_subreaper():
+    """Orphans of the VM come to us, so we can see any left behind."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def leftover_children():
+    me = str(os.getpid())
+    left = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me and fields[0] != "Z":
+            left.append(pid)
+    return left
+
+
+def run(args, timeout=60, stdin=subprocess.DEVNULL):
+    """Run cellvm to completion: (exit status, stdout, stderr)."""
+    p = subprocess.run([CELLVM] + args, stdin=stdin, capture_output=True,
+                       timeout=timeout, text=True)
+    # Reap whatever orphans the VM might have left, then look.
+    time.sleep(0.05)
+    left = leftover_children()
+    check(not left, "processes left behind: %s" % left)
+    return p.returncode, p.stdout, p.stderr
+
+
+def start(args, stdin=subprocess.DEVNULL):
+    return subprocess.Popen([CELLVM] + args, stdin=stdin,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def children(broker_pid, timeout=10.0):
+    """{binary name: pid} of the broker's children, once all are up."""
+    end = time.time() + timeout
+    while time.time() < end:
+        found = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    ppid = f.read().rsplit(")", 1)[1].split()[1]
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    name = f.read().split(b"\0")[0].decode()
+            except OSError:
+                continue
+            if ppid == str(broker_pid):
+                found[name] = int(pid)
+        # Forked children show the broker's command line until they exec.
+        if ({"cellvm-vcpu", "cellvm-mmu", "cellvm-dev-uart"} <= set(found)
+                and all(n.startswith("cellvm-") for n in found)):
+            return found
+        time.sleep(0.02)
+    raise Failure("the broker's children did not all appear: %s" % found)
+
+
+def proc_status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f
+                    if ":\t" in line)
+
+
+def fd_targets(pid):
+    d = "/proc/%d/fd" % pid
+    out = {}
+    for fd in os.listdir(d):
+        try:
+            out[int(fd)] = os.readlink(os.path.join(d, fd))
+        except OSError:
+            pass
+    return out
+
+
+def check_long_output(out, lines):
+    want = "".join(LINE % i + "\n" for i in range(1, lines + 1))
+    want += "long-printer done\n"
+    if out == want:
+        return
+    got = out.split("\n")
+    for i, (a, b) in enumerate(zip(got, want.split("\n"))):
+        if a != b:
+            raise Failure("output differs at line %d: %r, expected %r"
+                          % (i + 1, a, b))
+    raise Failure("output has %d lines, expected %d"
+                  % (len(got), len(want.split("\n"))))
+
+
+def kill_uart_while_printing(kills, lines, gap):
+    need_kvm()
+    p = start(["run", "--kernel", image("long-printer"),
+               "--cmdline", "lines=%d" % lines])
+    try:
+        kids = children(p.pid)
+        time.sleep(0.2)
+        killed = 0
+        for _ in range(kills):
+            uart = children(p.pid)["cellvm-dev-uart"]
+            os.kill(uart, signal.SIGKILL)
+            killed += 1
+            # Wait for the replacement before the next kill.
+            end = time.time() + 5
+            while children(p.pid).get("cellvm-dev-uart") == uart:
+                check(time.time() < end, "the UART was not restarted")
+                time.sleep(0.005)
+            time.sleep(gap)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    check(p.returncode == 0, "cellvm exited %d: %s" % (p.returncode, err))
+    check_long_output(out, lines)
+    check(err.count("restarted as pid") == killed,
+          "expected %d restarts, stderr: %s" % (killed, err))
+    return kids
+
+
+# --- the tests ------------------------------------------------------------
+
+def test_hello_prints_greeting_and_exits_0():
+    need_kvm()
+    rc, out, err = run(["run", "--kernel", image("hello")])
+    check(rc == 0, "exit status %d, stderr: %s" % (rc, err))
+    check(out == expected("hello"), "output %r" % out)
+    check(err == "", "unexpected stderr: %r" % err)
+
+
+def test_guest_exit_status_becomes_cellvm_exit_status():
+    need_kvm()
+    for status in (0, 1, 7, 42, 255):
+        rc, out, err = run(["run", "--kernel", image("exit-status"),
+                            "--cmdline", "status=%d" % status])
+        check(rc == status, "status %d gave exit %d (%s)" % (status, rc, err))
+        check(out == "exiting with %d\n" % status, "output %r" % out)
+
+
+def test_uart_registers_behave_like_a_16550a():
+    need_kvm()
+    rc, out, err = run(["run", "--kernel", image("uart-regs")])
+    check(rc == 0, "exit %d: %s%s" % (rc, out, err))
+    check(out == expected("uart-regs"), "output %r" % out)
+
+
+def test_unclaimed_ports_read_all_ones_and_are_counted():
+    need_kvm()
+    rc, out, err = run(["run", "--kernel", image("ports"), "--stats"])
+    check(rc == 0, "exit %d: %s%s" % (rc, out, err))
+    check(out == expected("ports"), "output %r" % out)
+    m = re.search(r"vcpu0: exits (\d+) io_exits (\d+) .*unclaimed_io (\d+)",
+                  err)
+    check(m, "no counters in %r" % err)
+    check(int(m.group(3)) >= 27, "unclaimed ports counted: %s" % m.group(3))
+    check(int(m.group(2)) > 0 and int(m.group(1)) >= int(m.group(2)),
+          "exit counters %s" % m.group(0))
+
+
+def test_processes_are_sandboxed_and_only_the_runner_has_kvm():
+    need_kvm()
+    p = start(["run", "--kernel", image("long-printer"),
+               "--cmdline", "lines=2000"])
+    try:
+        kids = children(p.pid)
+        check(set(kids) == {"cellvm-vcpu", "cellvm-mmu", "cellvm-dev-uart",
+                            "cellvm-dev-testexit"},
+              "children: %s" % sorted(kids))
+        for name, pid in kids.items():
+            st = proc_status(pid)
+            check(st["Seccomp"] == "2", "%s Seccomp %s" % (name, st["Seccomp"]))
+            check(st["NoNewPrivs"] == "1", "%s NoNewPrivs" % name)
+            check(st["CapEff"] == "0000000000000000", "%s CapEff" % name)
+            check(st["CapPrm"] == "0000000000000000", "%s CapPrm" % name)
+            fds = fd_targets(pid)
+            has_kvm = any(t == "/dev/kvm" or t.startswith("anon_inode:kvm")
+                          for t in fds.values())
+            check(has_kvm == (name == "cellvm-vcpu"),
+                  "%s kvm descriptors: %s" % (name, fds))
+            with open("/proc/%d/maps" % pid) as f:
+                maps = f.read()
+            check(("cellvm-ram" in maps) == (name in ("cellvm-vcpu",
+                                                      "cellvm-mmu")),
+                  "%s guest RAM mapping is wrong" % name)
+            check(" rwxp " not in maps and " rwxs " not in maps,
+                  "%s has a writable executable mapping" % name)
+        broker = fd_targets(p.pid)
+        check(not any("kvm" in t for t in broker.values()),
+              "the broker still holds %s" % broker)
+        with open("/proc/%d/maps" % p.pid) as f:
+            check("cellvm-ram" not in f.read(), "the broker maps guest RAM")
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, err))
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def test_device_holds_only_the_descriptors_it_was_handed():
+    need_kvm()
+    p = start(["run", "--kernel", image("long-printer"),
+               "--cmdline", "lines=2000"])
+    try:
+        kids = children(p.pid)
+        for name, pid in kids.items():
+            fds = fd_targets(pid)
+            check(fds.get(0) == "/dev/null" and fds.get(1) == "/dev/null",
+                  "%s stdin/stdout: %s" % (name, fds))
+            check(fds.get(3, "").startswith("socket:"),
+                  "%s control socket: %s" % (name, fds))
+            extra = {fd: t for fd, t in fds.items() if fd > 3}
+            if name == "cellvm-dev-uart":
+                check(list(extra.values()) == [v for v in extra.values()
+                                               if v.startswith("pipe:")]
+                      and len(extra) == 1,
+                      "uart holds %s" % extra)
+            elif name == "cellvm-vcpu":
+                check(all(t.startswith("anon_inode:kvm") for t in
+                          extra.values()), "runner holds %s" % extra)
+            else:
+                check(not extra, "%s holds %s" % (name, extra))
+        p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def test_uart_killed_three_times_loses_and_doubles_nothing():
+    kill_uart_while_printing(kills=3, lines=3000, gap=0.3)
+
+
+def test_uart_killed_in_quick_succession_loses_and_doubles_nothing():
+    kill_uart_while_printing(kills=10, lines=2000, gap=0.0)
+
+
+def test_seccomp_violation_kills_device_and_broker_names_the_syscall():
+    need_kvm()
+    rc, out, err = run(["run", "--help"])
+    if "--test-trigger" not in out:
+        raise Skip("this build has no test hooks (meson -Dtest_hooks=true)")
+    rc, out, err = run(["run", "--kernel", image("long-printer"),
+                        "--cmdline", "lines=1500",
+                        "--test-trigger", "uart:bad-syscall@200"],
+                       timeout=120)
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    check(re.search(r"cellvm: cellvm-dev-uart\[\d+\] was killed by its "
+                    r"seccomp policy: system call socket \(41\)", err),
+          "no seccomp report in %r" % err)
+    check("cellvm-dev-uart restarted as pid" in err, "not restarted: %s" % err)
+    check_long_output(out, 1500)
+
+
+def test_serial_output_can_go_to_a_file():
+    need_kvm()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "serial.log")
+        rc, out, err = run(["run", "--kernel", image("hello"),
+                            "--serial", "file:" + path])
+        check(rc == 0 and out == "", "exit %d, stdout %r" % (rc, out))
+        with open(path) as f:
+            check(f.read() == expected("hello"), "file contents")
+
+
+def test_two_vcpus_are_created():
+    need_kvm()
+    p = start(["run", "--kernel", image("long-printer"), "--cpus", "2",
+               "--cmdline", "lines=1500"])
+    try:
+        kids = children(p.pid)
+        fds = fd_targets(kids["cellvm-vcpu"]).values()
+        check(sum(t.startswith("anon_inode:kvm-vcpu") for t in fds) == 2,
+              "vCPU descriptors: %s" % list(fds))
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, err))
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def bad_input(args, pattern, **kw):
+    rc, out, err = run(args, **kw)
+    lines = err.splitlines()
+    check(rc != 0, "exit status 0 for %s" % args)
+    check(len(lines) == 1, "expected one line on stderr, got %r" % err)
+    check(re.search(pattern, lines[0]), "message %r does not match %r"
+          % (lines[0], pattern))
+
+
+def test_missing_kernel_file_is_one_clear_error():
+    bad_input(["run", "--kernel", "/nonexistent/vmlinuz"],
+              r"^cellvm: cannot open kernel '/nonexistent/vmlinuz': "
+              r"No such file or directory$")
+
+
+def test_garbage_kernel_is_refused_with_a_reason():
+    need_kvm()
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        f.write(os.urandom(4096))
+        f.flush()
+        bad_input(["run", "--kernel", f.name],
+                  r"^cellvm: %s: .*(magic|not an ELF)" % re.escape(f.name))
+
+
+def test_truncated_kernel_is_refused_with_a_reason():
+    need_kvm()
+    with open(image("hello"), "rb") as src:
+        data = src.read()
+    with tempfile.NamedTemporaryFile(suffix=".elf") as f:
+        f.write(data[:200])
+        f.flush()
+        bad_input(["run", "--kernel", f.name],
+                  r"^cellvm: %s: .*(truncated|beyond the end of the file)"
+                  % re.escape(f.name))
+
+
+def test_zero_memory_is_refused():
+    bad_input(["run", "--kernel", image("hello"), "--mem", "0"],
+              r"^cellvm: invalid --mem '0'")
+
+
+def test_bad_cpu_count_and_serial_are_refused():
+    bad_input(["run", "--kernel", image("hello"), "--cpus", "0"],
+              r"^cellvm: invalid --cpus '0'")
+    bad_input(["run", "--kernel", image("hello"), "--serial", "tcp:1"],
+              r"^cellvm: invalid --serial")
+
+
+def test_missing_dev_kvm_is_one_clear_error():
+    need_root("hides /dev/kvm in a private mount namespace")
+    script = ("mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && "
+              "exec %s run --kernel %s" % (CELLVM, image("hello")))
+    p = subprocess.run(["unshare", "--mount", "--propagation", "private",
+                        "sh", "-c", script], capture_output=True, text=True,
+                       timeout=30)
+    time.sleep(0.05)
+    check(not leftover_children(), "processes left behind")
+    lines = p.stderr.splitlines()
+    check(p.returncode == 1, "exit %d: %r" % (p.returncode, p.stderr))
+    check(len(lines) == 1 and re.match(
+        r"^cellvm: cannot open /dev/kvm: No such file or directory", lines[0]),
+        "stderr %r" % p.stderr)
+
+
+def main():
+    if len(sys.argv) != 2 or "test_" + sys.argv[1] not in globals():
+        names = sorted(n[5:] for n in globals() if n.startswith("test_"))
+        print("usage: cellvm_test.py NAME\n  " + "\n  ".join(names))
+        return 2
+    become_subreaper()
+    try:
+        globals()["test_" + sys.argv[1]]()
+    except Skip as e:
+        print("SKIP: %s" % e)
+        return SKIP
+    except Failure as e:
+        print("FAIL: %s" % e)
+        return 1
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
