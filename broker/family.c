@@ -194,7 +194,7 @@ static int family_device_hello(struct child *c, const Cellvm__HelloNotice *h)
 
 int family_hello(struct family *f, struct child *c)
 {
-	ctl_msg *m;
+	ctl_msg *m = NULL;
 	int r;
 
 	r = child_expect(f, c, CELLVM__CONTROL__BODY_HELLO, START_TIMEOUT_MS,
@@ -433,7 +433,7 @@ int family_run(const struct options *opt)
 	f.started_ns = now_ns();
 	r = family_start(&f);
 	if (r == 0)
-		r = loop_run(&f);
+		loop_run(&f);
 	else
 		f.exit_status = 1;
 	if (opt->stats)

@@ -102,7 +102,7 @@ static void loop_schedule_restart(struct family *f, unsigned n,
 static int loop_restart(struct family *f, unsigned n)
 {
 	struct child *c = loop_child(f, n);
-	ctl_msg *rep;
+	ctl_msg *rep = NULL;
 	int r;
 
 	c->restart_at = 0;
@@ -205,7 +205,7 @@ static void loop_message(struct family *f, unsigned n)
 	struct child *c = loop_child(f, n);
 	int fds[CTL_MAX_FDS];
 	size_t nfds;
-	ctl_msg *m;
+	ctl_msg *m = NULL;
 	int r;
 
 	r = ctl_recv(c->ctl, &m, fds, &nfds, 1);
@@ -393,7 +393,7 @@ int loop_run(struct family *f)
 static void loop_drain(struct family *f, unsigned n)
 {
 	struct child *c = loop_child(f, n);
-	ctl_msg *rep;
+	ctl_msg *rep = NULL;
 
 	if (!c->alive && c->restart_at && loop_restart(f, n) < 0)
 		return;
@@ -414,7 +414,7 @@ static void loop_drain(struct family *f, unsigned n)
  */
 void loop_stop(struct family *f, int status)
 {
-	ctl_msg *rep;
+	ctl_msg *rep = NULL;
 	unsigned i;
 
 	if (f->stopping)

@@ -93,7 +93,7 @@ int child_expect(struct family *f, struct child *c,
 	int fds[CTL_MAX_FDS];
 	char cause[160];
 	size_t nfds;
-	ctl_msg *m;
+	ctl_msg *m = NULL;
 	int r;
 
 	for (;;) {

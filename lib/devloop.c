@@ -265,7 +265,7 @@ static int devloop_control(struct devloop *d)
 {
 	int fds[CTL_MAX_FDS];
 	size_t nfds;
-	ctl_msg *m;
+	ctl_msg *m = NULL;
 	int r;
 
 	for (;;) {
@@ -362,7 +362,7 @@ int devloop_main(const struct dev_ops *ops, void *dev, const char *policy_text)
 	int fds[CTL_MAX_FDS];
 	char name[64];
 	size_t nfds;
-	ctl_msg *m;
+	ctl_msg *m = NULL;
 	int r;
 
 	snprintf(name, sizeof(name), "cellvm-dev-%s", ops->name);

@@ -260,7 +260,7 @@ static int policy_line(char *text, unsigned line, struct policy *p, char *err,
 			     tok[0]);
 		return -EINVAL;
 	}
-	strcpy(r->name, tok[0]);
+	snprintf(r->name, sizeof(r->name), "%s", tok[0]);
 	for (i = 1; i < ntok; i += used) {
 		if (r->ncond > 0) {
 			if (strcmp(tok[i], "&&") != 0 || i + 1 == ntok) {

@@ -305,7 +305,7 @@ int main(void)
 {
 	int fds[CTL_MAX_FDS];
 	size_t nfds;
-	ctl_msg *m;
+	ctl_msg *m = NULL;
 
 	log_init("cellvm-mmu", 1);
 	if (sandbox_enter(policy_text) < 0)

@@ -63,7 +63,7 @@ static int runner_setup(struct vm *vm)
 {
 	int fds[CTL_MAX_FDS];
 	size_t nfds;
-	ctl_msg *m;
+	ctl_msg *m = NULL;
 	int r;
 
 	r = ctl_recv(vm->ctl, &m, fds, &nfds, 0);
@@ -87,7 +87,7 @@ static void runner_serve(struct vm *vm)
 {
 	int fds[CTL_MAX_FDS];
 	size_t nfds;
-	ctl_msg *m;
+	ctl_msg *m = NULL;
 
 	for (;;) {
 		if (ctl_recv(vm->ctl, &m, fds, &nfds, 0) < 0 || !m)
