@@ -9,6 +9,10 @@ status a guest asks for must be below 128 to be checked here.
   run-qemu.py --image build/tests/guests/hello \\
       --expected tests/guests/hello/expected.txt --status 0
 
+With --input FILE, QEMU's stdin is that file, and the stdio chardev feeds
+its bytes to the UART's receiver (the echo guest); otherwise stdin is
+/dev/null.
+
 Accelerators are tried in order (-accel kvm -accel tcg): KVM where
 /dev/kvm is usable, TCG elsewhere. The default CPU model is kept on
 purpose: -cpu host and -cpu max abort in QEMU 7.2 on the software KVM of
@@ -25,6 +29,7 @@ def main():
     ap.add_argument('--qemu', default='qemu-system-x86_64')
     ap.add_argument('--image', required=True)
     ap.add_argument('--append', default=None, help='kernel command line')
+    ap.add_argument('--input', help='file fed to the serial port (stdin)')
     ap.add_argument('--expected', help='file with the exact expected output')
     ap.add_argument('--expect-text', help='exact expected output, inline')
     ap.add_argument('--status', type=int, default=0,
@@ -44,14 +49,20 @@ def main():
     if args.append is not None:
         cmd += ['-append', args.append]
 
+    stdin = subprocess.DEVNULL
+    if args.input:
+        stdin = open(args.input, 'rb')
     start = time.monotonic()
     try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+        proc = subprocess.run(cmd, stdin=stdin,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=args.timeout)
     except subprocess.TimeoutExpired:
         print('timed out after %.0f s: %s' % (args.timeout, ' '.join(cmd)))
         return 1
+    finally:
+        if args.input:
+            stdin.close()
     elapsed = time.monotonic() - start
 
     want = None
@@ -74,8 +85,9 @@ def main():
         ok = False
     if proc.stderr:
         sys.stdout.write(proc.stderr.decode(errors='replace'))
-    print('%s: %.3f s, %d bytes of output, exit status %d'
-          % (' '.join(cmd), elapsed, len(proc.stdout), proc.returncode))
+    print('%s%s: %.3f s, %d bytes of output, exit status %d'
+          % (' '.join(cmd), ' < ' + args.input if args.input else '',
+             elapsed, len(proc.stdout), proc.returncode))
     return 0 if ok else 1
 
 

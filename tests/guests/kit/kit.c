@@ -6,6 +6,8 @@
 
 static const struct hvm_start_info *kit_si;
 static const char *kit_cmd = "";
+/* The byte kit_serial_init() found in RBR, for kit_getc(); -1: none. */
+static int kit_rx_early = -1;
 
 void kit_serial_init(void)
 {
@@ -14,12 +16,22 @@ void kit_serial_init(void)
 	 * LCR.DLAB set; divisor 1 is 115200 baud from the 1.8432 MHz clock.
 	 * FCR bit 0 enables both FIFOs, bits 1-2 clear them. MCR.OUT2 stays
 	 * off: on the PC it gates the interrupt line, and the kit polls.
+	 *
+	 * Input that came before us: after reset the UART is in 16450 mode,
+	 * where RBR holds one received byte, and turning the FIFOs on clears
+	 * it (FCR bit 0). Keep that byte for kit_getc(). MCR.LOOP disconnects
+	 * the serial input first, so that cellvm delivers no further byte
+	 * before the FIFOs are on; QEMU delivers in loopback too, but only
+	 * once RBR is read, which leaves it the one exit before the FCR write.
 	 */
+	outb(KIT_COM1 + UART_MCR, UART_MCR_LOOP);
 	outb(KIT_COM1 + UART_IER, 0);
 	outb(KIT_COM1 + UART_LCR, UART_LCR_DLAB);
 	outb(KIT_COM1 + UART_DLL, 1);
 	outb(KIT_COM1 + UART_DLM, 0);
 	outb(KIT_COM1 + UART_LCR, UART_LCR_8N1);
+	if (inb(KIT_COM1 + UART_LSR) & UART_LSR_DR)
+		kit_rx_early = inb(KIT_COM1 + UART_RBR);
 	outb(KIT_COM1 + UART_FCR,
 	     UART_FCR_ENABLE | UART_FCR_CLEAR_RX | UART_FCR_CLEAR_TX);
 	outb(KIT_COM1 + UART_MCR, UART_MCR_DTR | UART_MCR_RTS);
@@ -36,6 +48,24 @@ void kit_puts(const char *s)
 {
 	while (*s)
 		kit_putc(*s++);
+}
+
+bool kit_rx_ready(void)
+{
+	return kit_rx_early >= 0 || (inb(KIT_COM1 + UART_LSR) & UART_LSR_DR);
+}
+
+char kit_getc(void)
+{
+	int c = kit_rx_early;
+
+	if (c >= 0) {
+		kit_rx_early = -1;
+		return (char)c;
+	}
+	while (!(inb(KIT_COM1 + UART_LSR) & UART_LSR_DR))
+		;
+	return (char)inb(KIT_COM1 + UART_RBR);
 }
 
 static void put_padded(const char *digits, int n, int width, char pad, bool neg)

@@ -137,12 +137,23 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
-/* COM1 at 115200 8N1 (divisor 1), FIFOs on, interrupts off: we poll. */
+/*
+ * COM1 at 115200 8N1 (divisor 1), FIFOs on, interrupts off: we poll. A byte
+ * received before the FIFOs are on is kept for kit_getc().
+ */
 void kit_serial_init(void);
 /* Write one byte once LSR.THRE says the holding register is free. */
 void kit_putc(char c);
 /* Write s as it is (unlike libc puts, no newline is added). */
 void kit_puts(const char *s);
+/* Whether COM1 has a received byte waiting (LSR.DR). */
+bool kit_rx_ready(void);
+/*
+ * Wait for the next byte received on COM1 and return it: polls LSR.DR, one
+ * port exit per look, then reads RBR. A serial line has no end of input:
+ * with nothing more coming this waits for ever.
+ */
+char kit_getc(void);
 /*
  * printf subset: %s %c %d %u %x %p %%, the l and ll modifiers, a field
  * width and the 0 flag for numbers ("%05u", "%08lx").
