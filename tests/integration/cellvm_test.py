@@ -350,6 +350,42 @@ def test_two_vcpus_are_created():
             p.kill()
 
 
+def test_serial_input_reaches_the_guest():
+    need_kvm()
+    rc, out, err = run(["run", "--kernel", image("echo")],
+                       stdin=open(os.path.join(GUEST_SRC, "echo",
+                                               "input.txt")))
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    check(out == expected("echo"), "output %r" % out)
+
+
+def test_serial_input_survives_uart_kills():
+    """Input taken by a UART that dies before committing is taken again."""
+    need_kvm()
+    lines = ["line %03d of the input" % i for i in range(150)]
+    p = start(["run", "--kernel", image("echo")], stdin=subprocess.PIPE)
+    try:
+        children(p.pid)
+        killed = 0
+        for i, line in enumerate(lines):
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+            if i % 30 == 15:
+                os.kill(children(p.pid)["cellvm-dev-uart"], signal.SIGKILL)
+                killed += 1
+            time.sleep(0.01)
+        p.stdin.write("quit\n")
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, err))
+    want = "echo: ready\n" + "".join("echo: %s\n" % l.upper()
+                                     for l in lines) + "echo: bye\n"
+    check(out == want, "echoed %r" % out[-400:])
+    check(err.count("restarted as pid") == killed, "restarts: %s" % err)
+
+
 def bad_input(args, pattern, **kw):
     rc, out, err = run(args, **kw)
     lines = err.splitlines()
@@ -412,6 +448,31 @@ def test_missing_dev_kvm_is_one_clear_error():
     check(len(lines) == 1 and re.match(
         r"^cellvm: cannot open /dev/kvm: No such file or directory", lines[0]),
         "stderr %r" % p.stderr)
+
+
+def test_release_build_has_no_test_triggers():
+    """The misbehaving-device triggers exist only in -Dtest_hooks builds."""
+    with tempfile.TemporaryDirectory() as d:
+        build = os.path.join(d, "release")
+        for cmd in (["meson", "setup", "--buildtype=release",
+                     "-Dguests=disabled", build, SOURCE_ROOT],
+                    ["ninja", "-C", build, "cellvm", "cellvm-dev-uart"]):
+            p = subprocess.run(cmd, capture_output=True, text=True,
+                               timeout=600)
+            check(p.returncode == 0, "%s failed: %s%s" % (cmd, p.stdout,
+                                                          p.stderr))
+        cellvm = os.path.join(build, "cellvm")
+        p = subprocess.run([cellvm, "run", "--help"], capture_output=True,
+                           text=True)
+        check("--test-trigger" not in p.stdout, "release --help offers it")
+        p = subprocess.run([cellvm, "run", "--kernel", "/dev/null",
+                            "--test-trigger", "uart:bad-syscall"],
+                           capture_output=True, text=True)
+        check(p.returncode == 1 and "unrecognized option" in p.stderr,
+              "release cellvm accepted --test-trigger: %r" % p.stderr)
+        with open(os.path.join(build, "cellvm-dev-uart"), "rb") as f:
+            check(b"outside the policy" not in f.read(),
+                  "release UART contains the trigger")
 
 
 def main():
