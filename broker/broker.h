@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "ctl.h"
+#include "irqline.h"
 #include "ring.h"
 #include "status.h"
 
@@ -104,6 +105,7 @@ struct family {
 	char dir[4096]; /* where the child binaries are */
 	int devnull;
 	int kvm_fd, kernel_fd, initrd_fd, ram_fd, irq_fd;
+	const struct irq_page *irq; /* read-only view for --stats */
 	struct child runner, mmu;
 	struct child dev[BROKER_MAX_DEVICES];
 	unsigned ndev;

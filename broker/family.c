@@ -130,6 +130,7 @@ static int family_irq_page(struct family *f)
 	if (!p)
 		return -errno;
 	irq_page_init(p);
+	f->irq = p;
 	return 0;
 }
 
@@ -409,6 +410,12 @@ static void family_stats(const struct family *f)
 			(unsigned long long)v->signal_exits,
 			(unsigned long long)v->unclaimed_io);
 	}
+	fprintf(stderr, "irq: high lines:");
+	for (i = 0; f->irq && i < IRQ_LINES; i++) {
+		if (irq_line_get(f->irq, i))
+			fprintf(stderr, " %u", i);
+	}
+	fprintf(stderr, "\n");
 	for (i = 0; i < f->ndev; i++) {
 		const struct child *c = &f->dev[i];
 

@@ -98,7 +98,11 @@ int device_setup(struct family *f, struct child *c)
 static void loop_schedule_restart(struct family *f, unsigned n,
 				  const char *cause);
 
-/* Bring a dead device back on the same state, ring and descriptors. */
+/*
+ * Bring a dead device back on the same state, ring and descriptors. The
+ * MMU service comes back idle: the guest's memory map is loaded already and
+ * it holds nothing the broker could not hand it again.
+ */
 static int loop_restart(struct family *f, unsigned n)
 {
 	struct child *c = loop_child(f, n);
@@ -109,9 +113,9 @@ static int loop_restart(struct family *f, unsigned n)
 	r = child_spawn(f, c);
 	if (!r)
 		r = family_hello(f, c);
-	if (!r)
+	if (!r && c->kind == CHILD_DEVICE)
 		r = device_setup(f, c);
-	if (!r)
+	if (!r && c->kind == CHILD_DEVICE)
 		r = child_expect(f, c, CELLVM__CONTROL__BODY_READY,
 				 STOP_TIMEOUT_MS, &rep);
 	if (!r)
@@ -127,7 +131,8 @@ static int loop_restart(struct family *f, unsigned n)
 		return r;
 	}
 	ctl_free(rep);
-	ring_kick(c->ring);
+	if (c->ring)
+		ring_kick(c->ring);
 	log_warn("%s restarted as pid %d (restart %u)", c->name, (int)c->pid,
 		 c->restarts);
 	return 0;
@@ -178,7 +183,8 @@ static void loop_child_died(struct family *f, unsigned n)
 	child_reap(c, cause, sizeof(cause));
 	if (f->stopping)
 		return;
-	if (c->kind != CHILD_DEVICE) {
+	if (c->kind == CHILD_VCPU) {
+		/* The VM lives in the runner: it cannot be restarted. */
 		log_err("%s %s; stopping the VM", c->name, cause);
 		loop_stop(f, 1);
 		return;
@@ -268,11 +274,11 @@ static int loop_timers(struct family *f)
 	uint64_t t = now_ns(), next = 0, at;
 	unsigned i;
 
-	for (i = 0; i < f->ndev && !f->stopping; i++) {
-		at = f->dev[i].restart_at;
+	for (i = 1; i < loop_nchildren(f) && !f->stopping; i++) {
+		at = loop_child(f, i)->restart_at;
 		if (at && at <= t)
-			loop_restart(f, i + 2);
-		at = f->dev[i].restart_at;
+			loop_restart(f, i);
+		at = loop_child(f, i)->restart_at;
 		if (at && (!next || at < next))
 			next = at;
 	}

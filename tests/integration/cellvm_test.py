@@ -323,6 +323,51 @@ def test_seccomp_violation_kills_device_and_broker_names_the_syscall():
     check_long_output(out, 1500)
 
 
+def test_uart_drives_its_interrupt_line_gated_by_out2():
+    need_kvm()
+    rc, out, err = run(["run", "--kernel", image("uart-irq"), "--stats"])
+    check(rc == 0 and out == expected("uart-irq"), "exit %d: %r" % (rc, out))
+    check("irq: high lines: 4\n" in err, "GSI 4 not high: %s" % err)
+    rc, out, err = run(["run", "--kernel", image("uart-irq"), "--stats",
+                        "--cmdline", "out2=0"])
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    check("irq: high lines:\n" in err, "a line is high: %s" % err)
+
+
+def test_runner_death_stops_the_vm_cleanly():
+    need_kvm()
+    p = start(["run", "--kernel", image("long-printer"),
+               "--cmdline", "lines=3000"])
+    try:
+        os.kill(children(p.pid)["cellvm-vcpu"], signal.SIGKILL)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    check(p.returncode == 1, "exit %d" % p.returncode)
+    check(re.search(r"^cellvm: cellvm-vcpu was killed by signal 9 \(Killed\);"
+                    r" stopping the VM$", err, re.M), "stderr %r" % err)
+    time.sleep(0.05)
+    check(not leftover_children(), "processes left behind")
+
+
+def test_mmu_service_is_restarted_and_the_guest_goes_on():
+    need_kvm()
+    p = start(["run", "--kernel", image("long-printer"),
+               "--cmdline", "lines=1500"])
+    try:
+        mmu = children(p.pid)["cellvm-mmu"]
+        time.sleep(0.2)
+        os.kill(mmu, signal.SIGKILL)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, err))
+    check("cellvm-mmu restarted as pid" in err, "stderr %r" % err)
+    check_long_output(out, 1500)
+
+
 def test_serial_output_can_go_to_a_file():
     need_kvm()
     with tempfile.TemporaryDirectory() as d:
