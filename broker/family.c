@@ -234,13 +234,10 @@ static int family_load_kernel(struct family *f, ctl_msg **reply)
 	req.cmdline = (char *)(f->opt->cmdline ? f->opt->cmdline : "");
 	req.kernel_name = (char *)f->opt->kernel;
 	req.initrd_name = (char *)(f->opt->initrd ? f->opt->initrd : "");
-	fds[nfds++] = f->ram_fd;
-	req.ram_fd = nfds;
-	fds[nfds++] = f->kernel_fd;
-	req.kernel_fd = nfds;
+	req.ram_fd = ctl_add_fd(fds, &nfds, f->ram_fd);
+	req.kernel_fd = ctl_add_fd(fds, &nfds, f->kernel_fd);
 	if (f->initrd_fd >= 0) {
-		fds[nfds++] = f->initrd_fd;
-		req.initrd_fd = nfds;
+		req.initrd_fd = ctl_add_fd(fds, &nfds, f->initrd_fd);
 	}
 	m.body_case = CELLVM__CONTROL__BODY_LOAD_KERNEL;
 	m.load_kernel = &req;
@@ -273,15 +270,11 @@ static int family_setup_runner(struct family *f, Cellvm__Plan *plan)
 
 	req.plan = plan;
 	req.cpus = f->opt->cpus;
-	fds[nfds++] = f->kvm_fd;
-	req.kvm_fd = nfds;
-	fds[nfds++] = f->ram_fd;
-	req.ram_fd = nfds;
-	fds[nfds++] = f->runner.status_fd;
-	req.status_fd = nfds;
+	req.kvm_fd = ctl_add_fd(fds, &nfds, f->kvm_fd);
+	req.ram_fd = ctl_add_fd(fds, &nfds, f->ram_fd);
+	req.status_fd = ctl_add_fd(fds, &nfds, f->runner.status_fd);
 	for (i = 0; i < f->ndev; i++) {
-		fds[nfds++] = f->dev[i].ring_fd;
-		ring_idx[i] = nfds;
+		ring_idx[i] = ctl_add_fd(fds, &nfds, f->dev[i].ring_fd);
 	}
 	req.n_ring_fds = f->ndev;
 	req.ring_fds = ring_idx;

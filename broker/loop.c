@@ -72,23 +72,17 @@ int device_setup(struct family *f, struct child *c)
 	req.cpus = f->opt->cpus;
 	req.start = c->dev->base;
 	req.log_level = (uint32_t)log_get_level();
-	fds[nfds++] = c->ring_fd;
-	req.ring_fd = nfds;
-	fds[nfds++] = c->state_fd;
-	req.state_fd = nfds;
-	fds[nfds++] = c->status_fd;
-	req.status_fd = nfds;
+	req.ring_fd = ctl_add_fd(fds, &nfds, c->ring_fd);
+	req.state_fd = ctl_add_fd(fds, &nfds, c->state_fd);
+	req.status_fd = ctl_add_fd(fds, &nfds, c->status_fd);
 	if (c->dev->gsi >= 0) {
-		fds[nfds++] = f->irq_fd;
-		req.irq_fd = nfds;
+		req.irq_fd = ctl_add_fd(fds, &nfds, f->irq_fd);
 		req.gsi = (uint32_t)c->dev->gsi;
 		req.irq_source = 1u << c->index;
 	}
 	if (c->dev->console) {
-		fds[nfds++] = f->con.out_wr;
-		req.out_fd = nfds;
-		fds[nfds++] = f->con.in_fd;
-		req.in_fd = nfds;
+		req.out_fd = ctl_add_fd(fds, &nfds, f->con.out_wr);
+		req.in_fd = ctl_add_fd(fds, &nfds, f->con.in_fd);
 	}
 	m.body_case = CELLVM__CONTROL__BODY_SETUP_DEVICE;
 	m.setup_device = &req;

@@ -151,6 +151,12 @@ void ctl_free(ctl_msg *msg)
 		cellvm__control__free_unpacked(msg, NULL);
 }
 
+int ctl_add_fd(int *fds, int *nfds, int fd)
+{
+	fds[(*nfds)++] = fd;
+	return *nfds;
+}
+
 int ctl_take_fd(int *fds, size_t nfds, int field)
 {
 	int fd;
@@ -204,6 +210,20 @@ int ctl_send_simple(int sock, Cellvm__Control__BodyCase which)
 	default:
 		return -EINVAL;
 	}
+	return ctl_send(sock, &m, NULL, 0);
+}
+
+int ctl_send_hello(int sock, Cellvm__ProcKind kind, const char *name,
+		   uint64_t state_size)
+{
+	Cellvm__HelloNotice h = CELLVM__HELLO_NOTICE__INIT;
+	ctl_msg m = CELLVM__CONTROL__INIT;
+
+	h.kind = kind;
+	h.name = (char *)name;
+	h.state_size = state_size;
+	m.body_case = CELLVM__CONTROL__BODY_HELLO;
+	m.hello = &h;
 	return ctl_send(sock, &m, NULL, 0);
 }
 

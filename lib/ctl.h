@@ -10,6 +10,7 @@
 #define CELLVM_CTL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto/control.pb-c.h"
 
@@ -33,6 +34,9 @@ int ctl_recv(int sock, ctl_msg **msg, int *fds, size_t *nfds, int nonblock);
 
 void ctl_free(ctl_msg *msg);
 
+/* Append fd to a packet's descriptors; returns the field value for it. */
+int ctl_add_fd(int *fds, int *nfds, int fd);
+
 /* Resolve a descriptor field (1-based, 0 none): the fd, or -EBADF. */
 int ctl_take_fd(int *fds, size_t nfds, int field);
 
@@ -41,6 +45,10 @@ void ctl_close_fds(int *fds, size_t nfds);
 
 /* Send a bare message of the given body case (no payload fields). */
 int ctl_send_simple(int sock, Cellvm__Control__BodyCase which);
+
+/* Child -> broker, once it is sandboxed. state_size: devices only. */
+int ctl_send_hello(int sock, Cellvm__ProcKind kind, const char *name,
+		   uint64_t state_size);
 
 /* Send an ErrorReply carrying a printf-style message. */
 int ctl_send_error(int sock, const char *fmt, ...)

@@ -52,19 +52,6 @@ static void *model_of(void *common)
 	return (struct dev_common *)common + 1;
 }
 
-static int devloop_hello(const struct devloop *d, const char *name)
-{
-	Cellvm__HelloNotice h = CELLVM__HELLO_NOTICE__INIT;
-	ctl_msg m = CELLVM__CONTROL__INIT;
-
-	h.kind = CELLVM__PROC_KIND__PROC_DEVICE;
-	h.name = (char *)name;
-	h.state_size = state_page_size(d->state_size);
-	m.body_case = CELLVM__CONTROL__BODY_HELLO;
-	m.hello = &h;
-	return ctl_send(d->ctl, &m, NULL, 0);
-}
-
 static void *devloop_map(int *fds, size_t nfds, int field, size_t size,
 			 const char *what)
 {
@@ -370,7 +357,8 @@ int devloop_main(const struct dev_ops *ops, void *dev, const char *policy_text)
 	if (sandbox_enter(policy_text) < 0)
 		return DEV_EXIT_SANDBOX;
 	d.state_size = sizeof(struct dev_common) + ops->state_size;
-	if (devloop_hello(&d, name) < 0)
+	if (ctl_send_hello(d.ctl, CELLVM__PROC_KIND__PROC_DEVICE, name,
+			   state_page_size(d.state_size)) < 0)
 		return DEV_EXIT_CHANNEL;
 	r = ctl_recv(d.ctl, &m, fds, &nfds, 0);
 	if (r < 0 || !m)

@@ -270,18 +270,6 @@ static int mmu_reply_error(int ctl, const char *err)
 	return ctl_send(ctl, &m, NULL, 0);
 }
 
-static int mmu_hello(int ctl)
-{
-	Cellvm__HelloNotice h = CELLVM__HELLO_NOTICE__INIT;
-	ctl_msg m = CELLVM__CONTROL__INIT;
-
-	h.kind = CELLVM__PROC_KIND__PROC_MMU;
-	h.name = "cellvm-mmu";
-	m.body_case = CELLVM__CONTROL__BODY_HELLO;
-	m.hello = &h;
-	return ctl_send(ctl, &m, NULL, 0);
-}
-
 static int mmu_handle(int ctl, const Cellvm__LoadKernelRequest *req, int *fds,
 		      size_t nfds)
 {
@@ -310,7 +298,8 @@ int main(void)
 	log_init("cellvm-mmu", 1);
 	if (sandbox_enter(policy_text) < 0)
 		return MMU_EXIT_SANDBOX;
-	if (mmu_hello(CTL_FD) < 0)
+	if (ctl_send_hello(CTL_FD, CELLVM__PROC_KIND__PROC_MMU, "cellvm-mmu",
+			   0) < 0)
 		return MMU_EXIT_CHANNEL;
 	for (;;) {
 		if (ctl_recv(CTL_FD, &m, fds, &nfds, 0) < 0 || !m)

@@ -37,18 +37,6 @@ static int runner_signals(void)
 	return sigaction(SIGUSR1, &sa, NULL);
 }
 
-static int runner_hello(int ctl)
-{
-	Cellvm__HelloNotice h = CELLVM__HELLO_NOTICE__INIT;
-	ctl_msg m = CELLVM__CONTROL__INIT;
-
-	h.kind = CELLVM__PROC_KIND__PROC_VCPU;
-	h.name = "cellvm-vcpu";
-	m.body_case = CELLVM__CONTROL__BODY_HELLO;
-	m.hello = &h;
-	return ctl_send(ctl, &m, NULL, 0);
-}
-
 static int runner_reply(struct vm *vm, Cellvm__Control__BodyCase which)
 {
 	int r;
@@ -117,7 +105,8 @@ int main(void)
 	pthread_mutex_init(&vm.ctl_lock, NULL);
 	if (runner_signals() < 0 || sandbox_enter(policy_text) < 0)
 		return RUNNER_EXIT_SANDBOX;
-	if (runner_hello(vm.ctl) < 0)
+	if (ctl_send_hello(vm.ctl, CELLVM__PROC_KIND__PROC_VCPU, "cellvm-vcpu",
+			   0) < 0)
 		return RUNNER_EXIT_CHANNEL;
 	if (runner_setup(&vm) < 0)
 		return RUNNER_EXIT_SETUP;

@@ -43,7 +43,7 @@ static void test_setup_request_round_trips_with_descriptors(void **state)
 	Cellvm__SetupDeviceRequest req = CELLVM__SETUP_DEVICE_REQUEST__INIT;
 	ctl_msg m = CELLVM__CONTROL__INIT, *got;
 	int p[2], fds[CTL_MAX_FDS], fd;
-	int send_fds[2];
+	int send_fds[2], nsend = 0;
 	size_t nfds;
 
 	assert_int_equal(pipe(p), 0);
@@ -51,13 +51,12 @@ static void test_setup_request_round_trips_with_descriptors(void **state)
 	req.cpus = 4;
 	req.gsi = 4;
 	req.start = 0x3f8;
-	send_fds[0] = p[0];
-	send_fds[1] = p[1];
-	req.ring_fd = 1;
-	req.state_fd = 2;
+	req.ring_fd = ctl_add_fd(send_fds, &nsend, p[0]);
+	req.state_fd = ctl_add_fd(send_fds, &nsend, p[1]);
+	assert_int_equal(req.ring_fd, 1); /* 1-based: 0 means none */
 	m.body_case = CELLVM__CONTROL__BODY_SETUP_DEVICE;
 	m.setup_device = &req;
-	assert_int_equal(ctl_send(sv[0], &m, send_fds, 2), 0);
+	assert_int_equal(ctl_send(sv[0], &m, send_fds, (size_t)nsend), 0);
 	assert_int_equal(ctl_recv(sv[1], &got, fds, &nfds, 0), 0);
 	assert_non_null(got);
 	assert_int_equal(got->body_case, CELLVM__CONTROL__BODY_SETUP_DEVICE);
