@@ -281,6 +281,10 @@ static int family_setup_runner(struct family *f, Cellvm__Plan *plan)
 	m.body_case = CELLVM__CONTROL__BODY_SETUP_RUNNER;
 	m.setup_runner = &req;
 	r = ctl_send(f->runner.ctl, &m, fds, (size_t)nfds);
+	/* The packet holds its own reference: only the runner has /dev/kvm
+	 * from here on, before any guest code runs. */
+	close(f->kvm_fd);
+	f->kvm_fd = -1;
 	if (r < 0)
 		return r;
 	r = child_expect(f, &f->runner, CELLVM__CONTROL__BODY_READY,
@@ -288,9 +292,6 @@ static int family_setup_runner(struct family *f, Cellvm__Plan *plan)
 	if (r < 0)
 		return r;
 	ctl_free(rep);
-	/* Only the runner holds /dev/kvm from here on. */
-	close(f->kvm_fd);
-	f->kvm_fd = -1;
 	return 0;
 }
 

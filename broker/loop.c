@@ -104,6 +104,11 @@ static int loop_restart(struct family *f, unsigned n)
 	int r;
 
 	c->restart_at = 0;
+	/* Everything the dead UART sent is in the pipe: relay it first, so
+	 * the sequence number a reset UART starts from is the true one. */
+	if (c->dev && c->dev->console)
+		while (console_pump_output(f) > 0)
+			;
 	r = child_spawn(f, c);
 	if (!r)
 		r = family_hello(f, c);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,8 @@ static void usage(FILE *out)
 #if CELLVM_TEST_HOOKS
 	      "      --test-trigger DEV:ACTION[@MS]\n"
 	      "                         test build only: ask device DEV to\n"
-	      "                         misbehave (ACTION: bad-syscall) MS ms\n"
-	      "                         after start\n"
+	      "                         misbehave (ACTION: bad-syscall or\n"
+	      "                         corrupt-state) MS ms after start\n"
 #endif
 	      "\n"
 	      "On a terminal the console is raw; Ctrl-A x stops the VM.\n"
@@ -126,10 +127,13 @@ static int parse_trigger(const char *s, struct options *o)
 		return -EINVAL;
 	memcpy(t->device, s, n);
 	at = strchr(colon, '@');
-	if (strncmp(colon + 1, "bad-syscall", 11) != 0 ||
-	    (colon[12] != '\0' && colon[12] != '@'))
+	n = at ? (size_t)(at - colon - 1) : strlen(colon + 1);
+	if (n == 11 && strncmp(colon + 1, "bad-syscall", n) == 0)
+		t->action = CELLVM__TEST_TRIGGER_REQUEST__ACTION__BAD_SYSCALL;
+	else if (n == 13 && strncmp(colon + 1, "corrupt-state", n) == 0)
+		t->action = CELLVM__TEST_TRIGGER_REQUEST__ACTION__CORRUPT_STATE;
+	else
 		return -EINVAL;
-	t->action = CELLVM__TEST_TRIGGER_REQUEST__ACTION__BAD_SYSCALL;
 	t->after_ms = at ? strtoull(at + 1, NULL, 10) : 0;
 	o->ntriggers++;
 	return 0;
@@ -256,6 +260,8 @@ static int cmd_run(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_init("cellvm", 0);
+	/* A reader of the console that goes away must not kill the VM. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 1;

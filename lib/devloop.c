@@ -94,7 +94,7 @@ static int devloop_state(struct devloop *d)
 			return 0;
 		}
 		log_warn("state page is corrupt; resetting the device");
-		d->tail = ((const struct dev_common *)cur)->ring_tail;
+		d->tail = ring_oldest(d->ring);
 	}
 	fresh = calloc(1, d->state_size);
 	if (!fresh)
@@ -232,16 +232,29 @@ static void devloop_poll(struct devloop *d)
 		d->ops->committed(d->dev, model_of(c));
 }
 
-static void devloop_test_trigger(const Cellvm__TestTriggerRequest *t)
+static void devloop_test_trigger(struct devloop *d,
+				 const Cellvm__TestTriggerRequest *t)
 {
 #if CELLVM_TEST_HOOKS
-	if (t->action == CELLVM__TEST_TRIGGER_REQUEST__ACTION__BAD_SYSCALL) {
+	switch (t->action) {
+	case CELLVM__TEST_TRIGGER_REQUEST__ACTION__CORRUPT_STATE:
+		/* What a device with a wild pointer might leave behind. */
+		log_warn("test trigger: corrupting the state page");
+		memset(model_of((void *)state_cur(d->sp)), 0xff,
+		       d->ops->state_size);
+		/* Die, to be restarted on that state. */
+		__attribute__((fallthrough));
+	case CELLVM__TEST_TRIGGER_REQUEST__ACTION__BAD_SYSCALL:
 		log_warn("test trigger: making a system call outside the "
 			 "policy");
 		/* What a compromised device would try first: a socket. */
 		syscall(SYS_socket, 2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
+		break;
+	default:
+		break;
 	}
 #else
+	(void)d;
 	(void)t;
 	log_warn("test triggers are not built in; ignored");
 #endif
@@ -275,7 +288,7 @@ static int devloop_control(struct devloop *d)
 			break;
 		}
 		case CELLVM__CONTROL__BODY_TEST_TRIGGER:
-			devloop_test_trigger(m->test_trigger);
+			devloop_test_trigger(d, m->test_trigger);
 			break;
 		default:
 			if (!d->ops->control || d->ops->control(d->dev, m) < 0)

@@ -175,6 +175,20 @@ void ring_recover(struct ring *r, uint32_t tail)
 		futex_wake(&s->seq, INT_MAX);
 }
 
+uint32_t ring_oldest(struct ring *r)
+{
+	uint32_t head = atomic_load(&r->head), oldest = head, pos, i;
+
+	for (i = 0; i < RING_SLOTS; i++) {
+		pos = atomic_load(&r->slot[i].seq) - 1;
+		/* Posted, and within the last lap before head? */
+		if ((pos & SLOT_MASK) == i && head - pos - 1 < RING_SLOTS &&
+		    head - pos > head - oldest)
+			oldest = pos;
+	}
+	return oldest;
+}
+
 uint32_t ring_prepare_sleep(struct ring *r)
 {
 	atomic_store_explicit(&r->sleeping, 1, memory_order_relaxed);

@@ -110,6 +110,13 @@ void ring_answer(struct ring *r, unsigned nvcpus, uint16_t vcpu, uint32_t id,
 void ring_recover(struct ring *r, uint32_t tail);
 
 /*
+ * The consumer's position rebuilt from the ring alone (a posted slot's
+ * sequence number names its position): the oldest posted position, or head
+ * if nothing is posted. For a device whose own record of it is lost.
+ */
+uint32_t ring_oldest(struct ring *r);
+
+/*
  * Going to sleep: announce it and return the doorbell value to pass to
  * ring_sleep(). Check every source of work after this call, before sleeping.
  */

@@ -186,6 +186,27 @@ static void test_recover_on_a_fresh_ring_does_nothing(void **state)
 	free(r);
 }
 
+static void test_oldest_posted_position_is_found_from_the_ring(void **state)
+{
+	struct ring *r = ring_new(1);
+	struct ring_req q = req_write(1, 2, 0);
+	uint32_t tail = 0, i;
+
+	assert_int_equal(ring_oldest(r), 0);
+	/* Go round the ring a few times, leaving 10 requests posted. */
+	for (i = 0; i < 3 * RING_SLOTS + 40; i++) {
+		ring_post(r, &q);
+		if (i >= 10)
+			ring_release(r, tail++);
+	}
+	assert_int_equal(ring_oldest(r), tail);
+	/* Nothing posted: the consumer is at head. */
+	while (tail < 3 * RING_SLOTS + 40)
+		ring_release(r, tail++);
+	assert_int_equal(ring_oldest(r), 3 * RING_SLOTS + 40);
+	free(r);
+}
+
 static void test_answer_for_a_bad_vcpu_is_dropped(void **state)
 {
 	struct ring *r = ring_new(1);
@@ -276,6 +297,8 @@ int main(void)
 		cmocka_unit_test(
 			test_recover_releases_a_slot_a_dead_consumer_kept),
 		cmocka_unit_test(test_recover_on_a_fresh_ring_does_nothing),
+		cmocka_unit_test(
+			test_oldest_posted_position_is_found_from_the_ring),
 		cmocka_unit_test(test_answer_for_a_bad_vcpu_is_dropped),
 		cmocka_unit_test(
 			test_two_processes_scratch_register_round_trips),
