@@ -78,7 +78,7 @@ struct child {
 	int ring_fd;
 	struct ring *ring;
 	int state_fd;
-	uint64_t state_size;
+	uint64_t state_size; /* bytes of the state page */
 	unsigned restarts;
 	uint64_t restart_at;   /* ns; 0: none pending */
 	uint64_t window_start; /* restart budget window */

@@ -21,9 +21,10 @@
 #include "irqline.h"
 #include "log.h"
 #include "shm.h"
+#include "state.h"
 
 #define START_TIMEOUT_MS 10000
-#define DEV_MAX_STATE (1u << 20)
+#define DEV_MAX_STATE (1u << 20) /* bytes of one block */
 
 /* The children live next to cellvm in a build tree, else in libexecdir. */
 static int family_find_dir(struct family *f)
@@ -174,21 +175,30 @@ static void family_child_init(struct child *c, const char *name,
 }
 
 /* Hello from a device: create its state page the first time. */
-static int family_device_hello(struct child *c, const Cellvm__HelloNotice *h)
+static int family_device_hello(struct family *f, struct child *c,
+			       const Cellvm__HelloNotice *h)
 {
-	if (h->state_size == 0 || h->state_size > DEV_MAX_STATE) {
-		log_err("%s asks for a state page of %llu bytes", c->name,
-			(unsigned long long)h->state_size);
+	uint64_t size;
+
+	if (h->state_size == 0 || h->state_size > DEV_MAX_STATE ||
+	    h->block_size > DEV_MAX_STATE || h->blocks_per_cpu > 1) {
+		log_err("%s asks for a state page laid out as %llu + %u x %llu "
+			"bytes",
+			c->name, (unsigned long long)h->state_size,
+			h->blocks_per_cpu, (unsigned long long)h->block_size);
 		return -EINVAL;
 	}
+	size = state_page_size(h->state_size,
+			       1 + h->blocks_per_cpu * f->opt->cpus,
+			       h->block_size);
 	if (c->state_fd >= 0) {
-		if (h->state_size != c->state_size) {
-			log_err("%s changed its state size", c->name);
+		if (size != c->state_size) {
+			log_err("%s changed its state layout", c->name);
 			return -EINVAL;
 		}
 		return 0;
 	}
-	c->state_size = h->state_size;
+	c->state_size = size;
 	c->state_fd = shm_create("cellvm-state", c->state_size);
 	return c->state_fd < 0 ? c->state_fd : 0;
 }
@@ -203,7 +213,7 @@ int family_hello(struct family *f, struct child *c)
 	if (r < 0)
 		return r;
 	if (c->kind == CHILD_DEVICE)
-		r = family_device_hello(c, m->hello);
+		r = family_device_hello(f, c, m->hello);
 	ctl_free(m);
 	return r;
 }

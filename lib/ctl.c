@@ -214,7 +214,8 @@ int ctl_send_simple(int sock, Cellvm__Control__BodyCase which)
 }
 
 int ctl_send_hello(int sock, Cellvm__ProcKind kind, const char *name,
-		   uint64_t state_size)
+		   uint64_t state_size, uint64_t block_size,
+		   unsigned blocks_per_cpu)
 {
 	Cellvm__HelloNotice h = CELLVM__HELLO_NOTICE__INIT;
 	ctl_msg m = CELLVM__CONTROL__INIT;
@@ -222,6 +223,8 @@ int ctl_send_hello(int sock, Cellvm__ProcKind kind, const char *name,
 	h.kind = kind;
 	h.name = (char *)name;
 	h.state_size = state_size;
+	h.block_size = block_size;
+	h.blocks_per_cpu = blocks_per_cpu;
 	m.body_case = CELLVM__CONTROL__BODY_HELLO;
 	m.hello = &h;
 	return ctl_send(sock, &m, NULL, 0);

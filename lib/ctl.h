@@ -46,9 +46,11 @@ void ctl_close_fds(int *fds, size_t nfds);
 /* Send a bare message of the given body case (no payload fields). */
 int ctl_send_simple(int sock, Cellvm__Control__BodyCase which);
 
-/* Child -> broker, once it is sandboxed. state_size: devices only. */
+/* Child -> broker, once it is sandboxed. The state layout: devices only
+ * (state_size 0 for others). */
 int ctl_send_hello(int sock, Cellvm__ProcKind kind, const char *name,
-		   uint64_t state_size);
+		   uint64_t state_size, uint64_t block_size,
+		   unsigned blocks_per_cpu);
 
 /* Send an ErrorReply carrying a printf-style message. */
 int ctl_send_error(int sock, const char *fmt, ...)

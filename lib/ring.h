@@ -34,6 +34,9 @@
 enum {
 	RING_WRITE = 1 << 0, /* else a read: the vCPU waits for the answer */
 	RING_MMIO = 1 << 1,  /* else a port access */
+	RING_CTRL = 1 << 2,  /* from the runner itself, not a guest access */
+	RING_MSG = 1 << 3,   /* a message from another device (vcpu: its
+			      * source id, id: its sequence number) */
 };
 
 struct ring_req {

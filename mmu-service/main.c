@@ -298,8 +298,8 @@ int main(void)
 	log_init("cellvm-mmu", 1);
 	if (sandbox_enter(policy_text) < 0)
 		return MMU_EXIT_SANDBOX;
-	if (ctl_send_hello(CTL_FD, CELLVM__PROC_KIND__PROC_MMU, "cellvm-mmu",
-			   0) < 0)
+	if (ctl_send_hello(CTL_FD, CELLVM__PROC_KIND__PROC_MMU, "cellvm-mmu", 0,
+			   0, 0) < 0)
 		return MMU_EXIT_CHANNEL;
 	for (;;) {
 		if (ctl_recv(CTL_FD, &m, fds, &nfds, 0) < 0 || !m)

@@ -106,7 +106,7 @@ int main(void)
 	if (runner_signals() < 0 || sandbox_enter(policy_text) < 0)
 		return RUNNER_EXIT_SANDBOX;
 	if (ctl_send_hello(vm.ctl, CELLVM__PROC_KIND__PROC_VCPU, "cellvm-vcpu",
-			   0) < 0)
+			   0, 0, 0) < 0)
 		return RUNNER_EXIT_CHANNEL;
 	if (runner_setup(&vm) < 0)
 		return RUNNER_EXIT_SETUP;

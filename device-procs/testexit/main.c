@@ -16,14 +16,14 @@ struct testexit_state {
 	uint32_t status;
 };
 
-static void testexit_reset(void *dev, void *st)
+static void testexit_reset(void *dev, struct devloop *d)
 {
-	memset(st, 0, sizeof(struct testexit_state));
+	memset(dev_state(d), 0, sizeof(struct testexit_state));
 }
 
-static bool testexit_valid(void *dev, const void *st)
+static bool testexit_valid(void *dev, struct devloop *d)
 {
-	const struct testexit_state *s = st;
+	const struct testexit_state *s = dev_state(d);
 
 	return s->requested <= 1 && s->status <= 0xff;
 }
@@ -41,10 +41,10 @@ static void testexit_notify(uint32_t status)
 		log_err("cannot tell the broker the guest exited");
 }
 
-static uint64_t testexit_access(void *dev, void *st, const struct ring_req *req,
-				uint64_t now)
+static uint64_t testexit_access(void *dev, struct devloop *d,
+				const struct ring_req *req, uint64_t now)
 {
-	struct testexit_state *s = st;
+	struct testexit_state *s = dev_state(d);
 
 	if (!(req->flags & RING_WRITE))
 		return 0;
@@ -54,18 +54,12 @@ static uint64_t testexit_access(void *dev, void *st, const struct ring_req *req,
 	return 0;
 }
 
-static bool testexit_irq(void *dev, const void *st)
-{
-	return false;
-}
-
 static const struct dev_ops testexit_ops = {
 	.name = "testexit",
 	.state_size = sizeof(struct testexit_state),
 	.reset = testexit_reset,
 	.valid = testexit_valid,
 	.access = testexit_access,
-	.irq = testexit_irq,
 };
 
 int main(void)

@@ -32,8 +32,9 @@ struct uart_dev_state {
 	uint32_t pad;
 };
 
-static int uart_setup(void *dev, const Cellvm__SetupDeviceRequest *req,
-		      int *fds, size_t nfds)
+static int uart_setup(void *dev, struct devloop *d,
+		      const Cellvm__SetupDeviceRequest *req, int *fds,
+		      size_t nfds)
 {
 	struct uart_dev *u = dev;
 	int in_fd;
@@ -55,10 +56,10 @@ static int uart_setup(void *dev, const Cellvm__SetupDeviceRequest *req,
 	return 0;
 }
 
-static void uart_dev_reset(void *dev, void *st)
+static void uart_dev_reset(void *dev, struct devloop *d)
 {
 	struct uart_dev *u = dev;
-	struct uart_dev_state *s = st;
+	struct uart_dev_state *s = dev_state(d);
 
 	memset(s, 0, sizeof(*s));
 	uart_reset(&s->regs);
@@ -68,9 +69,9 @@ static void uart_dev_reset(void *dev, void *st)
 	s->in_tail = atomic_load(&u->in->tail_hint);
 }
 
-static bool uart_dev_valid(void *dev, const void *st)
+static bool uart_dev_valid(void *dev, struct devloop *d)
 {
-	const struct uart_dev_state *s = st;
+	const struct uart_dev_state *s = dev_state(d);
 
 	return uart_state_valid(&s->regs);
 }
@@ -96,11 +97,11 @@ static void uart_emit(struct uart_dev *u, const struct uart_effect *fx)
  * A port access of 1, 2 or 4 bytes: the ISA bus splits wider accesses to
  * this 8-bit device into byte accesses at consecutive ports.
  */
-static uint64_t uart_access(void *dev, void *st, const struct ring_req *req,
-			    uint64_t now)
+static uint64_t uart_access(void *dev, struct devloop *d,
+			    const struct ring_req *req, uint64_t now)
 {
 	struct uart_dev *u = dev;
-	struct uart_dev_state *s = st;
+	struct uart_dev_state *s = dev_state(d);
 	struct uart_effect fx;
 	uint64_t data = 0, off;
 	unsigned i;
@@ -124,10 +125,10 @@ static uint64_t uart_access(void *dev, void *st, const struct ring_req *req,
 }
 
 /* Take console input while the receiver has room; latch timeouts. */
-static bool uart_poll(void *dev, void *st, uint64_t now)
+static bool uart_poll(void *dev, struct devloop *d, uint64_t now)
 {
 	struct uart_dev *u = dev;
-	struct uart_dev_state *s = st;
+	struct uart_dev_state *s = dev_state(d);
 	bool changed = uart_tick(&s->regs, now);
 	uint32_t head =
 		atomic_load_explicit(&u->in->head, memory_order_acquire);
@@ -148,9 +149,9 @@ static bool uart_poll(void *dev, void *st, uint64_t now)
 	return changed;
 }
 
-static uint64_t uart_dev_deadline(void *dev, const void *st)
+static uint64_t uart_dev_deadline(void *dev, struct devloop *d)
 {
-	const struct uart_dev_state *s = st;
+	const struct uart_dev_state *s = dev_state(d);
 	struct uart_dev *u = dev;
 
 	/* Input waiting for room is looked at again when the guest reads. */
@@ -160,16 +161,16 @@ static uint64_t uart_dev_deadline(void *dev, const void *st)
 	return uart_deadline(&s->regs);
 }
 
-static bool uart_dev_irq(void *dev, const void *st)
+static bool uart_dev_irq(void *dev, struct devloop *d)
 {
-	const struct uart_dev_state *s = st;
+	const struct uart_dev_state *s = dev_state(d);
 
 	return uart_irq(&s->regs);
 }
 
-static void uart_committed(void *dev, const void *st)
+static void uart_committed(void *dev, struct devloop *d)
 {
-	const struct uart_dev_state *s = st;
+	const struct uart_dev_state *s = dev_state(d);
 	struct uart_dev *u = dev;
 
 	atomic_store_explicit(&u->in->tail_hint, s->in_tail,
