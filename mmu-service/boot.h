@@ -19,6 +19,9 @@
  *   0x30000  BOOT_AREA_END: free RAM up to the EBDA
  *   0x9fc00  [EBDA, 1 MiB) reserved: EBDA, VGA, option and BIOS ROMs; the
  *            MP table and ACPI tables go to 0xe0000-0xfffff
+ *   0xe0000  ACPI tables, the RSDP first (acpi.c)
+ *   0xf0000  MP floating pointer, then the MP configuration table
+ *            (mptable.c): the MP spec's scan of 0xf0000-0xfffff finds it
  *   0x100000 kernel, then free RAM; the initrd goes to the top of low RAM
  */
 #ifndef CELLVM_BOOT_H
@@ -47,6 +50,10 @@
 
 #define BIOS_AREA_START 0x9fc00ull /* EBDA, as a PC with 639 KiB */
 #define BIOS_AREA_END 0x100000ull
+#define BOOT_ACPI_START 0xe0000ull /* RSDP here: 16-byte aligned, scanned */
+#define BOOT_ACPI_END 0xf0000ull
+#define BOOT_MP_START 0xf0000ull
+#define BOOT_MP_END BIOS_AREA_END
 #define HIGH_MEM_START 0x100000ull
 
 /* GDT selectors: __BOOT_CS and __BOOT_DS of boot.rst, then the TSS. */
@@ -85,6 +92,7 @@ struct load_ctx {
 	uint64_t initrd_gpa;   /* 0: no initrd */
 	const uint8_t *khdr;   /* bzImage setup header (file bytes) or NULL */
 	size_t khdr_len;       /* bytes from offset 0x1f1 */
+	uint64_t rsdp;	       /* ACPI RSDP, set by acpi_build() */
 };
 
 /* Write the one-line error message; load_fail() also yields rc. */
@@ -123,5 +131,17 @@ int bootparams_build(struct load_ctx *c);
 int pvh_build(struct load_ctx *c);
 int cpu_setup_long_mode(struct load_ctx *c);
 int cpu_setup_pvh(struct load_ctx *c);
+
+/*
+ * The PC of acpi.h described for c->a->cpus CPUs (1 to PC_CPUS_MAX, as
+ * load_kernel() checked): ACPI tables in [BOOT_ACPI_START, BOOT_ACPI_END),
+ * setting c->rsdp; the MP table in [BOOT_MP_START, BOOT_MP_END). Each
+ * zeroes its whole range first and refuses tables that do not fit it.
+ */
+int acpi_build(struct load_ctx *c);
+int mptable_build(struct load_ctx *c);
+
+/* The byte that makes the len bytes at p sum to zero (ACPI, MP tables). */
+uint8_t table_checksum(const void *p, size_t len);
 
 #endif

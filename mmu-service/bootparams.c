@@ -78,5 +78,6 @@ int bootparams_build(struct load_ctx *c)
 	else
 		bootparams_vmlinux_hdr(&bp->hdr);
 	bootparams_loader_fields(c, bp);
+	bp->acpi_rsdp_addr = c->rsdp; /* protocol 2.14; older kernels scan */
 	return bootparams_e820(c, bp);
 }

@@ -9,6 +9,12 @@
 
 #include "boot.h"
 
+/* The ACPI tables and the MP table lie in the reserved BIOS area. */
+_Static_assert(BOOT_ACPI_START >= BIOS_AREA_START &&
+		       BOOT_ACPI_END <= BOOT_MP_START &&
+		       BOOT_MP_END <= BIOS_AREA_END,
+	       "ACPI or MP tables outside the E820-reserved BIOS area");
+
 static int memmap_add(struct mem_range *r, int n, int max, uint64_t addr,
 		      uint64_t size, uint32_t type)
 {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "platform.h"
 #include "boot.h"
 
 void load_msg(struct load_ctx *c, const char *fmt, ...)
@@ -137,6 +138,11 @@ static int check_args(struct load_ctx *c)
 		return load_fail(c, -EINVAL, "initrd size without initrd data");
 	if (c->m->low_size <= BIOS_AREA_END)
 		return load_fail(c, -E2BIG, "RAM below 3 GiB is too small");
+	if (!a->cpus || a->cpus > PC_CPUS_MAX)
+		return load_fail(c, -EINVAL,
+				 "%u CPUs: give 1 to %u, as xAPIC IDs are 8 "
+				 "bits",
+				 a->cpus, PC_CPUS_MAX);
 	return 0;
 }
 
@@ -154,11 +160,19 @@ static int load_image(struct load_ctx *c)
 	return load_fail(c, -ENOEXEC, "bad magic: not an ELF or a bzImage");
 }
 
-/* Boot tables and vCPU state of the protocol load_image() chose. */
+/*
+ * Boot tables and vCPU state of the protocol load_image() chose, after
+ * the MP and ACPI tables, whose RSDP address both protocols pass on.
+ */
 static int build_tables(struct load_ctx *c)
 {
 	int rc;
 
+	rc = acpi_build(c);
+	if (!rc)
+		rc = mptable_build(c);
+	if (rc)
+		return rc;
 	if (c->proto == BOOT_PVH) {
 		rc = pvh_build(c);
 		return rc ? rc : cpu_setup_pvh(c);

@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEM_HOLE_START 0xc0000000ull
+#include "platform.h"
+
+#define MEM_HOLE_START PC_MEM_HOLE
 #define MEM_HIGH_START 0x100000000ull
 #define MEM_MIN (2ull << 20)
 #define MEM_MAX (1ull << 40)

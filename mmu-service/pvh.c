@@ -72,7 +72,7 @@ int pvh_build(struct load_ctx *c)
 	si->magic = HVM_START_MAGIC;
 	si->version = HVM_START_VERSION;
 	si->cmdline_paddr = BOOT_CMDLINE;
-	si->rsdp_paddr = 0; /* no ACPI tables yet */
+	si->rsdp_paddr = c->rsdp;
 	rc = pvh_memmap(c, si);
 	return rc ? rc : pvh_modules(c, si);
 }

@@ -72,7 +72,7 @@ static void test_missing_arguments_are_refused(void **state)
 {
 	static uint8_t img[IMG_MAX];
 	size_t len = make_vmlinux(img);
-	struct kernel_args a = { .kernel = img, .kernel_size = len };
+	struct kernel_args a = { .kernel = img, .kernel_size = len, .cpus = 1 };
 	struct vm v;
 
 	(void)state;

@@ -72,7 +72,7 @@ static void test_pvh_elf32_loads_segment_and_start_info(void **state)
 	assert_int_equal(rd(&v, SI + 4, 4), 1);
 	assert_int_equal(rd(&v, SI + 12, 4), 0); /* nr_modules */
 	assert_int_equal(rd(&v, SI + 24, 8), CMDLINE);
-	assert_int_equal(rd(&v, SI + 32, 8), 0); /* rsdp_paddr */
+	assert_int_equal(rd(&v, SI + 32, 8), 0xe0000); /* rsdp_paddr */
 	assert_string_equal((char *)gpa_range(&v.m, CMDLINE, 1),
 			    "console=hvc0");
 	check_pvh_memmap(&v, RAM_SIZE);
