@@ -46,13 +46,32 @@ struct options {
 	unsigned ntriggers;
 };
 
+/* Message rings between devices (ARCHITECTURE.md, "Interrupt path"). */
+enum channel {
+	CH_NONE,
+	CH_LAPIC_MSG,  /* interrupt messages: I/O APIC (and MSI) -> LAPIC */
+	CH_IOAPIC_EOI, /* EOI broadcasts: LAPIC -> I/O APIC */
+	CH_COUNT,
+};
+
+struct dev_range {
+	int space; /* Cellvm__Region__Space */
+	uint64_t base, size;
+};
+
+#define DEV_MAX_RANGES 3
+
 /* A device the broker can start: fixed resources of the PC platform. */
 struct dev_desc {
 	const char *name; /* cellvm-dev-<name> */
-	int space;	  /* Cellvm__Region__Space */
-	uint64_t base, size;
-	int gsi; /* -1: no interrupt line */
-	bool console;
+	struct dev_range range[DEV_MAX_RANGES];
+	int gsi;	  /* the line it drives; -1: none */
+	bool irq_page;	  /* maps the IRQ-line page (drives or watches) */
+	bool console;	  /* the serial console */
+	bool sync_writes; /* the vCPUs wait for its writes */
+	bool mailbox;	  /* offers interrupts to the vCPUs (the LAPIC) */
+	bool pic;	  /* the runner acknowledges ExtINT here */
+	enum channel in[2], out[2];
 };
 
 enum child_kind {
@@ -104,7 +123,8 @@ struct family {
 	const struct options *opt;
 	char dir[4096]; /* where the child binaries are */
 	int devnull;
-	int kvm_fd, kernel_fd, initrd_fd, ram_fd, irq_fd;
+	int kvm_fd, kernel_fd, initrd_fd, ram_fd, irq_fd, mbox_fd;
+	int channel_fd[CH_COUNT];
 	const struct irq_page *irq; /* read-only view for --stats */
 	struct child runner, mmu;
 	struct child dev[BROKER_MAX_DEVICES];

@@ -1,13 +1,58 @@
 /*
- * The devices of the machine. Ports and lines are those of the PC: COM1 at
- * 0x3f8 on IRQ 4; the test-exit port at 0xf4, where kvm-unit-tests and many
- * QEMU setups put isa-debug-exit.
+ * The devices of the machine, at the ports, addresses and lines of the PC
+ * that the MMU service's ACPI and MP tables describe (lib/platform.h).
  */
 #include "broker.h"
+#include "platform.h"
+
+#define PIO CELLVM__REGION__SPACE__PIO
+#define MMIO CELLVM__REGION__SPACE__MMIO
 
 const struct dev_desc dev_table[] = {
-	{ "uart", CELLVM__REGION__SPACE__PIO, 0x3f8, 8, 4, true },
-	{ "testexit", CELLVM__REGION__SPACE__PIO, 0xf4, 4, -1, false },
+	{ .name = "uart",
+	  .range = { { PIO, PC_COM1_PORT, 8 } },
+	  .gsi = PC_IRQ_COM1,
+	  .irq_page = true,
+	  .console = true },
+	{ .name = "testexit",
+	  .range = { { PIO, PC_TESTEXIT_PORT, 4 } },
+	  .gsi = -1 },
+	/* Two cascaded 8259As and the ELCR; INTR goes out on its own line. */
+	{ .name = "pic",
+	  .range = { { PIO, PC_PIC_MASTER_PORT, PC_PIC_PORT_LEN },
+		     { PIO, PC_PIC_SLAVE_PORT, PC_PIC_PORT_LEN },
+		     { PIO, PC_ELCR_PORT, PC_ELCR_PORT_LEN } },
+	  .gsi = IRQ_LINE_PIC_INTR,
+	  .irq_page = true,
+	  .pic = true },
+	{ .name = "ioapic",
+	  .range = { { MMIO, PC_IOAPIC_ADDR, 0x1000 } },
+	  .gsi = -1,
+	  .irq_page = true,
+	  .in = { CH_IOAPIC_EOI },
+	  .out = { CH_LAPIC_MSG } },
+	{ .name = "lapic",
+	  .range = { { MMIO, PC_LAPIC_ADDR, 0x1000 } },
+	  .gsi = -1,
+	  .sync_writes = true,
+	  .mailbox = true,
+	  .in = { CH_LAPIC_MSG },
+	  .out = { CH_IOAPIC_EOI } },
+	/* The 8254 and port 0x61 (channel 2 gate, speaker). */
+	{ .name = "pit",
+	  .range = { { PIO, PC_PIT_PORT, PC_PIT_PORT_LEN },
+		     { PIO, PC_PORT61, 1 } },
+	  .gsi = PC_IRQ_PIT,
+	  .irq_page = true },
+	{ .name = "rtc",
+	  .range = { { PIO, PC_RTC_PORT, PC_RTC_PORT_LEN } },
+	  .gsi = PC_IRQ_RTC,
+	  .irq_page = true },
+	{ .name = "acpipm",
+	  .range = { { PIO, PC_PM1A_EVT_BLK,
+		       PC_PM_TMR_BLK + PC_PM_TMR_LEN - PC_PM1A_EVT_BLK } },
+	  .gsi = PC_IRQ_SCI,
+	  .irq_page = true },
 };
 
 const unsigned dev_table_len = sizeof(dev_table) / sizeof(dev_table[0]);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "clock.h"
 #include "config.h"
 #include "irqline.h"
+#include "mailbox.h"
 #include "log.h"
 #include "shm.h"
 #include "state.h"
@@ -120,9 +122,14 @@ static int family_open(struct family *f)
 	return 0;
 }
 
-static int family_irq_page(struct family *f)
+/* The shared pages of the interrupt path: lines, mailboxes, channels. */
+static int family_irq_pages(struct family *f)
 {
+	size_t mlen = mailbox_page_size(f->opt->cpus);
+	struct mailbox_page *mb;
 	struct irq_page *p;
+	struct ring *r;
+	unsigned i;
 
 	f->irq_fd = shm_create("cellvm-irq", sizeof(struct irq_page));
 	if (f->irq_fd < 0)
@@ -132,6 +139,24 @@ static int family_irq_page(struct family *f)
 		return -errno;
 	irq_page_init(p);
 	f->irq = p;
+	f->mbox_fd = shm_create("cellvm-mailbox", mlen);
+	if (f->mbox_fd < 0)
+		return f->mbox_fd;
+	mb = shm_map(f->mbox_fd, mlen, 1);
+	if (!mb)
+		return -errno;
+	mailbox_page_init(mb, f->opt->cpus);
+	munmap(mb, mlen);
+	for (i = CH_NONE + 1; i < CH_COUNT; i++) {
+		f->channel_fd[i] = shm_create("cellvm-channel", ring_size(1));
+		if (f->channel_fd[i] < 0)
+			return f->channel_fd[i];
+		r = shm_map(f->channel_fd[i], ring_size(1), 1);
+		if (!r)
+			return -errno;
+		ring_init(r, 1);
+		munmap(r, ring_size(1));
+	}
 	return 0;
 }
 
@@ -221,23 +246,28 @@ int family_hello(struct family *f, struct child *c)
 static int family_load_kernel(struct family *f, ctl_msg **reply)
 {
 	Cellvm__LoadKernelRequest req = CELLVM__LOAD_KERNEL_REQUEST__INIT;
-	Cellvm__Region reg[BROKER_MAX_DEVICES], *regp[BROKER_MAX_DEVICES];
+	Cellvm__Region reg[BROKER_MAX_DEVICES * DEV_MAX_RANGES];
+	Cellvm__Region *regp[BROKER_MAX_DEVICES * DEV_MAX_RANGES];
 	ctl_msg m = CELLVM__CONTROL__INIT;
 	int fds[3], nfds = 0, r;
-	unsigned i;
+	unsigned i, j, n = 0;
 
 	for (i = 0; i < f->ndev; i++) {
 		const struct dev_desc *d = f->dev[i].dev;
 
-		cellvm__region__init(&reg[i]);
-		reg[i].space = d->space;
-		reg[i].start = d->base;
-		reg[i].size = d->size;
-		reg[i].ring = f->dev[i].index;
-		reg[i].owner = (char *)d->name;
-		regp[i] = &reg[i];
+		for (j = 0; j < DEV_MAX_RANGES && d->range[j].size; j++) {
+			cellvm__region__init(&reg[n]);
+			reg[n].space = d->range[j].space;
+			reg[n].start = d->range[j].base;
+			reg[n].size = d->range[j].size;
+			reg[n].ring = f->dev[i].index;
+			reg[n].owner = (char *)d->name;
+			reg[n].sync_writes = d->sync_writes;
+			regp[n] = &reg[n];
+			n++;
+		}
 	}
-	req.n_regions = f->ndev;
+	req.n_regions = n;
 	req.regions = regp;
 	req.mem_size = f->opt->mem;
 	req.cpus = f->opt->cpus;
@@ -275,7 +305,7 @@ static int family_setup_runner(struct family *f, Cellvm__Plan *plan)
 	Cellvm__SetupRunnerRequest req = CELLVM__SETUP_RUNNER_REQUEST__INIT;
 	ctl_msg m = CELLVM__CONTROL__INIT, *rep;
 	int32_t ring_idx[BROKER_MAX_DEVICES];
-	int fds[3 + BROKER_MAX_DEVICES], nfds = 0, r;
+	int fds[5 + BROKER_MAX_DEVICES], nfds = 0, r;
 	unsigned i;
 
 	req.plan = plan;
@@ -285,9 +315,15 @@ static int family_setup_runner(struct family *f, Cellvm__Plan *plan)
 	req.status_fd = ctl_add_fd(fds, &nfds, f->runner.status_fd);
 	for (i = 0; i < f->ndev; i++) {
 		ring_idx[i] = ctl_add_fd(fds, &nfds, f->dev[i].ring_fd);
+		if (f->dev[i].dev->pic)
+			req.pic_ring = i + 1;
+		if (f->dev[i].dev->mailbox)
+			req.lapic_ring = i + 1;
 	}
 	req.n_ring_fds = f->ndev;
 	req.ring_fds = ring_idx;
+	req.mailbox_fd = ctl_add_fd(fds, &nfds, f->mbox_fd);
+	req.irq_fd = ctl_add_fd(fds, &nfds, f->irq_fd);
 	m.body_case = CELLVM__CONTROL__BODY_SETUP_RUNNER;
 	m.setup_runner = &req;
 	r = ctl_send(f->runner.ctl, &m, fds, (size_t)nfds);
@@ -343,7 +379,7 @@ static int family_start(struct family *f)
 	if (!r)
 		r = family_open(f);
 	if (!r)
-		r = family_irq_page(f);
+		r = family_irq_pages(f);
 	if (!r)
 		r = family_devices(f);
 	if (!r)
@@ -439,6 +475,7 @@ int family_run(const struct options *opt)
 
 	f.opt = opt;
 	f.kvm_fd = f.kernel_fd = f.initrd_fd = f.ram_fd = f.irq_fd = -1;
+	f.mbox_fd = -1;
 	f.devnull = f.epoll = f.sigfd = -1;
 	f.runner.pidfd = f.mmu.pidfd = -1;
 	f.started_ns = now_ns();

@@ -65,22 +65,38 @@ static int loop_watch_child(struct family *f, unsigned n)
 int device_setup(struct family *f, struct child *c)
 {
 	Cellvm__SetupDeviceRequest req = CELLVM__SETUP_DEVICE_REQUEST__INIT;
+	const struct dev_desc *dd = c->dev;
 	ctl_msg m = CELLVM__CONTROL__INIT;
-	int fds[8], nfds = 0;
+	int32_t in[2], out[2];
+	int fds[12], nfds = 0;
+	unsigned i;
 
-	req.name = (char *)c->dev->name;
+	req.name = (char *)dd->name;
 	req.cpus = f->opt->cpus;
-	req.start = c->dev->base;
+	req.start = dd->range[0].base;
+	req.source_id = c->index;
+	req.mem_size = f->opt->mem;
 	req.log_level = (uint32_t)log_get_level();
+	for (i = 0; i < 2 && dd->in[i]; i++)
+		in[req.n_input_fds++] =
+			ctl_add_fd(fds, &nfds, f->channel_fd[dd->in[i]]);
+	for (i = 0; i < 2 && dd->out[i]; i++)
+		out[req.n_output_fds++] =
+			ctl_add_fd(fds, &nfds, f->channel_fd[dd->out[i]]);
+	req.input_fds = in;
+	req.output_fds = out;
+	if (dd->mailbox)
+		req.mailbox_fd = ctl_add_fd(fds, &nfds, f->mbox_fd);
 	req.ring_fd = ctl_add_fd(fds, &nfds, c->ring_fd);
 	req.state_fd = ctl_add_fd(fds, &nfds, c->state_fd);
 	req.status_fd = ctl_add_fd(fds, &nfds, c->status_fd);
-	if (c->dev->gsi >= 0) {
+	if (dd->irq_page)
 		req.irq_fd = ctl_add_fd(fds, &nfds, f->irq_fd);
-		req.gsi = (uint32_t)c->dev->gsi;
+	if (dd->gsi >= 0) {
+		req.gsi = (uint32_t)dd->gsi;
 		req.irq_source = 1u << c->index;
 	}
-	if (c->dev->console) {
+	if (dd->console) {
 		req.out_fd = ctl_add_fd(fds, &nfds, f->con.out_wr);
 		req.in_fd = ctl_add_fd(fds, &nfds, f->con.in_fd);
 	}
@@ -223,6 +239,17 @@ static void loop_message(struct family *f, unsigned n)
 	case CELLVM__CONTROL__BODY_GUEST_EXIT:
 		if (c->kind == CHILD_DEVICE)
 			loop_stop(f, (int)(m->guest_exit->status & 0xff));
+		break;
+	case CELLVM__CONTROL__BODY_SYSTEM_EVENT:
+		if (c->kind == CHILD_DEVICE) {
+			log_info(
+				"the guest %s the machine",
+				m->system_event->kind ==
+						CELLVM__SYSTEM_EVENT_NOTICE__KIND__POWER_OFF
+					? "powered off"
+					: "reset");
+			loop_stop(f, 0);
+		}
 		break;
 	case CELLVM__CONTROL__BODY_VM_STOPPED:
 		if (c->kind == CHILD_VCPU)

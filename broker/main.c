@@ -17,6 +17,7 @@
 #define MEM_DEFAULT (256ull << 20)
 #define MEM_MIN_BYTES (2ull << 20)
 #define MEM_MAX_BYTES (1ull << 40)
+#define CPUS_MAX 255
 
 static void usage(FILE *out)
 {
@@ -189,12 +190,12 @@ static int parse_option(int c, struct options *o)
 	case 'n':
 		errno = 0;
 		n = strtoul(optarg, &end, 10);
-		if (!errno && *end == '\0' && n >= 1 && n <= RING_MAX_VCPUS) {
+		/* xAPIC IDs are 8 bits and 0xff is the broadcast ID. */
+		if (!errno && *end == '\0' && n >= 1 && n <= CPUS_MAX) {
 			o->cpus = (unsigned)n;
 			return 0;
 		}
-		log_err("invalid --cpus '%s': give 1 to %u", optarg,
-			RING_MAX_VCPUS);
+		log_err("invalid --cpus '%s': give 1 to %u", optarg, CPUS_MAX);
 		return 1;
 	case OPT_SERIAL:
 		if (parse_serial(optarg, o) == 0)

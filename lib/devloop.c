@@ -164,7 +164,8 @@ static int devloop_setup(struct devloop *d, const Cellvm__SetupDeviceRequest *s,
 	if (s->irq_fd) {
 		d->irq = devloop_map(fds, nfds, s->irq_fd,
 				     sizeof(struct irq_page), "IRQ-line page");
-		if (!d->irq || s->gsi >= IRQ_LINES || s->irq_source == 0)
+		/* A device that only watches lines has no source bit. */
+		if (!d->irq || (s->irq_source && s->gsi >= IRQ_LINES))
 			return -EINVAL;
 		d->gsi = s->gsi;
 		d->source = s->irq_source;

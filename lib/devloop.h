@@ -106,5 +106,7 @@ void dev_send(struct devloop *d, unsigned out, uint64_t addr, uint64_t data);
 void dev_pulse(struct devloop *d);
 /* The mailbox page, for the LAPIC (NULL for others). */
 struct mailbox_page *dev_mailbox(struct devloop *d);
+/* The IRQ-line page, for devices that map it (NULL for others). */
+const struct irq_page *dev_irq_page(struct devloop *d);
 
 #endif

@@ -48,6 +48,11 @@ struct mailbox_page *dev_mailbox(struct devloop *d)
 	return d->mbox;
 }
 
+const struct irq_page *dev_irq_page(struct devloop *d)
+{
+	return d->irq;
+}
+
 void dev_send(struct devloop *d, unsigned out, uint64_t addr, uint64_t data)
 {
 	struct ring_req m = { 0 };
@@ -82,7 +87,7 @@ static struct dev_common *devwork_begin(struct devloop *d)
 /* Publish the line level if it changed (always, the first time). */
 static void devwork_irq(struct devloop *d, int level)
 {
-	if (!d->irq || level == d->irq_published)
+	if (!d->irq || !d->source || level == d->irq_published)
 		return;
 	irq_line_set(d->irq, d->gsi, d->source, level);
 	d->irq_published = level;
@@ -98,7 +103,7 @@ static void devwork_commit(struct devloop *d)
 	struct dev_common *c = d->c;
 
 	c->irq_level = d->ops->irq ? d->ops->irq(d->dev, d) : 0;
-	while (d->irq && d->pulses) {
+	while (d->irq && d->source && d->pulses) {
 		irq_line_pulse(d->irq, d->gsi);
 		d->pulses--;
 	}
@@ -125,6 +130,7 @@ static void devwork_request(struct devloop *d, const struct ring_req *q)
 {
 	struct dev_common *c = devwork_begin(d);
 	bool read = !(q->flags & RING_WRITE);
+	bool answer = read || (q->flags & RING_SYNC);
 	uint32_t pos = c->ring_tail;
 	uint64_t data = ~0ull;
 
@@ -136,15 +142,15 @@ static void devwork_request(struct devloop *d, const struct ring_req *q)
 	} else {
 		atomic_fetch_add(&d->status->dev.bad_requests, 1);
 	}
+	data &= size_mask(q->size);
 	c->ring_tail = pos + 1;
-	c->owes_answer = read;
+	c->owes_answer = answer;
 	c->owed_vcpu = q->vcpu;
 	c->owed_id = q->id;
-	c->owed_data = data & size_mask(q->size);
+	c->owed_data = data;
 	devwork_commit(d);
-	c = (struct dev_common *)state_ro(&d->st, 0);
-	if (read)
-		ring_answer(d->ring, d->nvcpus, q->vcpu, q->id, c->owed_data);
+	if (answer)
+		ring_answer(d->ring, d->nvcpus, q->vcpu, q->id, data);
 	ring_release(d->ring, pos);
 	atomic_fetch_add(&d->status->dev.requests, 1);
 }
@@ -324,9 +330,16 @@ void devwork_run(struct devloop *d)
 			chores = t;
 			continue;
 		}
-		if (t - idle_since < DEV_SPIN_NS) {
-			/* Stay awake for the next request, but give way to a
-			 * vCPU that shares this core. */
+		/*
+		 * Stay awake a little for the next request, giving way to a
+		 * vCPU that shares this core (the scheduler likes to put a
+		 * woken device next to its waker). But never with a timer
+		 * pending: a yield to a vCPU thread busy in the guest hands
+		 * it the rest of its time slice, milliseconds, and the timer
+		 * would fire that late; sleeping on the deadline instead
+		 * gets the wakeup preemption a sleeper has.
+		 */
+		if (t - idle_since < DEV_SPIN_NS && !deadline) {
 			sched_yield();
 			continue;
 		}

@@ -37,6 +37,7 @@ enum {
 	MB_ACCEPT_NMI = 2,
 	MB_ACCEPT_INIT = 3,
 	MB_ACCEPT_SIPI = 4,
+	MB_ACCEPT_EXTINT = 5, /* took a vector from the PIC (INTA) */
 };
 
 /* A RING_CTRL request to the PIC: the interrupt acknowledge cycle. */

@@ -37,6 +37,7 @@ enum {
 	RING_CTRL = 1 << 2,  /* from the runner itself, not a guest access */
 	RING_MSG = 1 << 3,   /* a message from another device (vcpu: its
 			      * source id, id: its sequence number) */
+	RING_SYNC = 1 << 4,  /* a write the vCPU waits on, like a read */
 };
 
 struct ring_req {

@@ -61,7 +61,7 @@ static int dispatch_add_pio(struct dispatch *d, const Cellvm__Region *r)
 }
 
 int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
-		   unsigned nrings)
+		   unsigned nrings, bool *sync)
 {
 	size_t i;
 	int r;
@@ -79,6 +79,8 @@ int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
 				reg->owner, reg->ring, nrings);
 			return -EINVAL;
 		}
+		if (reg->sync_writes)
+			sync[reg->ring] = true;
 		if (reg->space == CELLVM__REGION__SPACE__PIO)
 			r = dispatch_add_pio(d, reg);
 		else

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "ctl.h"
+#include "irqline.h"
+#include "mailbox.h"
 #include "ring.h"
 #include "status.h"
 
@@ -34,14 +36,22 @@ struct dispatch {
 
 struct vm;
 
+enum vcpu_state {
+	VCPU_RUNNING,
+	VCPU_WAIT_SIPI, /* after power-on (APs) or INIT: until a SIPI */
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned id;
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
-	uint32_t next_id;      /* request ids for ring calls */
-	_Atomic uint32_t wake; /* futex: halted vCPU, parked vCPU */
+	enum vcpu_state state;
+	uint32_t next_id;	   /* request ids for ring calls */
+	_Atomic uint32_t wake;	   /* futex: halted vCPU, parked vCPU */
+	_Atomic uint32_t in_guest; /* inside (or entering) KVM_RUN */
+	_Atomic uint64_t entered;  /* mailbox offer it entered with */
 	struct vcpu_stat *stat;
 };
 
@@ -55,7 +65,12 @@ struct vm {
 	size_t run_size;
 	struct vcpu *vcpu;
 	struct ring *ring[RUNNER_MAX_RINGS];
+	bool ring_sync[RUNNER_MAX_RINGS]; /* writes wait for the device */
 	unsigned nrings;
+	struct mailbox_page *mbox; /* NULL: no LAPIC */
+	struct irq_page *irq;	   /* the PIC's INTR; sleepers count */
+	int pic_ring, lapic_ring;  /* -1: none */
+	pthread_t kicker;
 	struct dispatch dispatch;
 	struct proc_status *status;
 	struct kvm_cpuid2 *cpuid;
@@ -65,6 +80,14 @@ struct vm {
 	_Atomic uint32_t stopped; /* the VM cannot go on */
 	pthread_mutex_t ctl_lock; /* vCPU threads also send notices */
 };
+
+/* A counter only its own vCPU thread writes. */
+static inline void count_inc(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c,
+			      atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
 
 /* vm.c */
 int vm_create(struct vm *vm, const Cellvm__SetupRunnerRequest *req, int *fds,
@@ -81,10 +104,21 @@ int vcpu_init(struct vm *vm, struct vcpu *v, unsigned id,
 	      const Cellvm__VcpuState *boot);
 void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *v);
+uint64_t vcpu_call(struct vcpu *v, int ring, uint64_t addr, uint64_t data);
+
+/* irq.c */
+bool irq_before_entry(struct vcpu *v);
+void irq_halt(struct vcpu *v);
+void irq_wait_sipi(struct vcpu *v);
+void *irq_kicker(void *arg);
+
+/* cpuid.c */
+void cpuid_filter(struct kvm_cpuid2 *c);
+void cpuid_for_vcpu(struct kvm_cpuid2 *c, unsigned id);
 
 /* dispatch.c */
 int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
-		   unsigned nrings);
+		   unsigned nrings, bool *sync);
 int dispatch_pio(const struct dispatch *d, uint16_t port);
 int dispatch_mmio(const struct dispatch *d, uint64_t addr);
 

@@ -87,20 +87,12 @@ static int vcpu_cpuid(struct vcpu *v)
 	const struct kvm_cpuid2 *all = v->vm->cpuid;
 	size_t len = sizeof(*all) + all->nent * sizeof(all->entries[0]);
 	struct kvm_cpuid2 *c = malloc(len);
-	unsigned i;
 	int r = 0;
 
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, all, len);
-	for (i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		if (e->function == 1)
-			e->ebx = (e->ebx & 0x00ffffff) | (v->id << 24);
-		if (e->function == 0xb || e->function == 0x1f)
-			e->edx = v->id;
-	}
+	cpuid_for_vcpu(c, v->id);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		r = -errno;
 	free(c);
@@ -149,11 +141,18 @@ void vcpu_kick(struct vcpu *v)
 		pthread_kill(v->thread, SIGUSR1);
 }
 
-static void count(_Atomic uint64_t *c)
+/* A request of the runner itself to a device (RING_CTRL): its answer. */
+uint64_t vcpu_call(struct vcpu *v, int ring, uint64_t addr, uint64_t data)
 {
-	atomic_store_explicit(c,
-			      atomic_load_explicit(c, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	struct ring_req req = { 0 };
+
+	req.addr = addr;
+	req.data = data;
+	req.size = 8;
+	req.vcpu = (uint16_t)v->id;
+	req.flags = RING_CTRL;
+	req.id = ++v->next_id;
+	return ring_call(v->vm->ring[ring], &req);
 }
 
 /* One access of size bytes at addr; data is the exit's buffer. */
@@ -165,7 +164,7 @@ static void vcpu_access(struct vcpu *v, int ring, uint64_t addr, unsigned size,
 
 	if (ring < 0) {
 		/* Unclaimed: reads float high, writes go nowhere. */
-		count(&v->stat->unclaimed_io);
+		count_inc(&v->stat->unclaimed_io);
 		if (!write)
 			memset(data, 0xff, size);
 		return;
@@ -177,7 +176,15 @@ static void vcpu_access(struct vcpu *v, int ring, uint64_t addr, unsigned size,
 	if (write) {
 		req.flags |= RING_WRITE;
 		memcpy(&req.data, data, size);
-		ring_post(v->vm->ring[ring], &req);
+		if (!v->vm->ring_sync[ring]) {
+			ring_post(v->vm->ring[ring], &req);
+			return;
+		}
+		/* The device must be done before the guest goes on (a TPR or
+		 * EOI write changes what may be injected next). */
+		req.flags |= RING_SYNC;
+		req.id = ++v->next_id;
+		ring_call(v->vm->ring[ring], &req);
 		return;
 	}
 	req.id = ++v->next_id;
@@ -193,7 +200,7 @@ static void vcpu_io(struct vcpu *v)
 	int write = run->io.direction == KVM_EXIT_IO_OUT;
 	uint8_t *data = (uint8_t *)run + off;
 
-	count(&v->stat->io_exits);
+	count_inc(&v->stat->io_exits);
 	if ((size != 1 && size != 2 && size != 4) || off > v->vm->run_size ||
 	    (uint64_t)size * run->io.count > v->vm->run_size - off) {
 		vm_stopped(v->vm, v->id,
@@ -215,7 +222,7 @@ static void vcpu_mmio(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	unsigned len = run->mmio.len;
 
-	count(&v->stat->mmio_exits);
+	count_inc(&v->stat->mmio_exits);
 	if (len == 0 || len > 8) {
 		vm_stopped(v->vm, v->id,
 			   CELLVM__VM_STOPPED_NOTICE__REASON__HOST_ERROR,
@@ -238,17 +245,6 @@ static void vcpu_park(struct vcpu *v)
 	while ((p = atomic_load(&vm->paused)) != 0 || atomic_load(&vm->stopped))
 		futex_wait(&vm->paused, p, 0);
 	atomic_fetch_sub(&vm->parked, 1);
-}
-
-/* HLT: sleep until something wakes this vCPU (a kick, a pause). */
-static void vcpu_halt(struct vcpu *v)
-{
-	count(&v->stat->halt_exits);
-	while (!atomic_exchange(&v->wake, 0)) {
-		if (atomic_load(&v->vm->paused) || atomic_load(&v->vm->stopped))
-			return;
-		futex_wait(&v->wake, 0, 0);
-	}
 }
 
 static void vcpu_internal_error(struct vcpu *v)
@@ -281,13 +277,13 @@ static bool vcpu_exit(struct vcpu *v)
 		vcpu_mmio(v);
 		return true;
 	case KVM_EXIT_HLT:
-		vcpu_halt(v);
+		irq_halt(v);
 		return true;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
-		count(&v->stat->irq_window_exits);
+		count_inc(&v->stat->irq_window_exits);
 		return true;
 	case KVM_EXIT_INTR:
-		count(&v->stat->signal_exits);
+		count_inc(&v->stat->signal_exits);
 		return true;
 	case KVM_EXIT_SHUTDOWN:
 		vm_stopped(
@@ -312,19 +308,12 @@ static bool vcpu_exit(struct vcpu *v)
 		vcpu_internal_error(v);
 		return false;
 	default:
-		count(&v->stat->other_exits);
+		count_inc(&v->stat->other_exits);
 		vm_stopped(v->vm, v->id,
 			   CELLVM__VM_STOPPED_NOTICE__REASON__INTERNAL_ERROR,
 			   "unexpected exit reason %u", run->exit_reason);
 		return false;
 	}
-}
-
-/* An application processor: waits for INIT/SIPI (not delivered yet). */
-static void vcpu_wait_for_sipi(struct vcpu *v)
-{
-	for (;;)
-		vcpu_park(v);
 }
 
 void *vcpu_thread(void *arg)
@@ -333,18 +322,23 @@ void *vcpu_thread(void *arg)
 	struct vm *vm = v->vm;
 	int r;
 
-	if (v->id != 0)
-		vcpu_wait_for_sipi(v);
 	for (;;) {
 		if (atomic_load(&vm->paused) || atomic_load(&vm->stopped)) {
 			vcpu_park(v);
 			continue;
 		}
+		if (v->state == VCPU_WAIT_SIPI) {
+			irq_wait_sipi(v);
+			continue;
+		}
+		if (!irq_before_entry(v))
+			continue;
 		r = ioctl(v->fd, KVM_RUN, 0);
+		atomic_store(&v->in_guest, 0);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;
-				count(&v->stat->signal_exits);
+				count_inc(&v->stat->signal_exits);
 				continue;
 			}
 			vm_stopped(
@@ -353,7 +347,7 @@ void *vcpu_thread(void *arg)
 				"KVM_RUN: %s", strerror(errno));
 			continue;
 		}
-		count(&v->stat->exits);
+		count_inc(&v->stat->exits);
 		vcpu_exit(v);
 	}
 	return NULL;

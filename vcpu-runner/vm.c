@@ -197,6 +197,39 @@ static int vm_memory(struct vm *vm, int fd)
 	return 0;
 }
 
+/* The interrupt path: mailboxes, the IRQ-line page, PIC and LAPIC rings. */
+static int vm_irq(struct vm *vm, const Cellvm__SetupRunnerRequest *req,
+		  int *fds, size_t nfds)
+{
+	int fd;
+
+	vm->pic_ring = (int)req->pic_ring - 1;
+	vm->lapic_ring = (int)req->lapic_ring - 1;
+	if (vm->pic_ring >= (int)vm->nrings ||
+	    vm->lapic_ring >= (int)vm->nrings)
+		return -EINVAL;
+	if (req->mailbox_fd) {
+		fd = ctl_take_fd(fds, nfds, req->mailbox_fd);
+		if (fd < 0)
+			return fd;
+		vm->mbox = shm_map(fd, mailbox_page_size(vm->ncpus), 1);
+		close(fd);
+		if (!vm->mbox || vm->mbox->magic != MAILBOX_MAGIC ||
+		    vm->mbox->nvcpus != vm->ncpus)
+			return -EINVAL;
+	}
+	if (req->irq_fd) {
+		fd = ctl_take_fd(fds, nfds, req->irq_fd);
+		if (fd < 0)
+			return fd;
+		vm->irq = shm_map(fd, sizeof(struct irq_page), 1);
+		close(fd);
+		if (!vm->irq || vm->irq->magic != IRQ_PAGE_MAGIC)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int vm_create(struct vm *vm, const Cellvm__SetupRunnerRequest *req, int *fds,
 	      size_t nfds)
 {
@@ -230,7 +263,10 @@ int vm_create(struct vm *vm, const Cellvm__SetupRunnerRequest *req, int *fds,
 	if (!r)
 		r = vm_rings(vm, req, fds, nfds);
 	if (!r)
-		r = dispatch_build(&vm->dispatch, req->plan, vm->nrings);
+		r = dispatch_build(&vm->dispatch, req->plan, vm->nrings,
+				   vm->ring_sync);
+	if (!r)
+		r = vm_irq(vm, req, fds, nfds);
 	if (!r)
 		r = vm_cpuid(vm);
 	if (r < 0)
@@ -243,6 +279,8 @@ int vm_create(struct vm *vm, const Cellvm__SetupRunnerRequest *req, int *fds,
 			      i == 0 ? req->plan->boot : NULL);
 		if (r < 0)
 			return r;
+		/* APs wait for INIT/SIPI from the boot vCPU's APIC. */
+		vm->vcpu[i].state = i ? VCPU_WAIT_SIPI : VCPU_RUNNING;
 	}
 	/* The VM and vCPU descriptors are all the runner needs from now on:
 	 * without /dev/kvm it cannot create another VM. */
@@ -261,6 +299,13 @@ int vm_start(struct vm *vm)
 				   &vm->vcpu[i]);
 		if (r) {
 			log_err("cannot start vCPU %u: %s", i, strerror(r));
+			return -r;
+		}
+	}
+	if (vm->mbox || vm->irq) {
+		r = pthread_create(&vm->kicker, NULL, irq_kicker, vm);
+		if (r) {
+			log_err("cannot start the kicker: %s", strerror(r));
 			return -r;
 		}
 	}
