@@ -57,6 +57,7 @@ enum channel {
 struct dev_range {
 	int space; /* Cellvm__Region__Space */
 	uint64_t base, size;
+	bool sync; /* the vCPUs wait for writes here */
 };
 
 #define DEV_MAX_RANGES 3

@@ -5,52 +5,62 @@
 #include "broker.h"
 #include "platform.h"
 
-#define PIO CELLVM__REGION__SPACE__PIO
-#define MMIO CELLVM__REGION__SPACE__MMIO
+#define PORTS(b, n)                                                           \
+	{                                                                     \
+		.space = CELLVM__REGION__SPACE__PIO, .base = (b), .size = (n) \
+	}
+#define MMIO(b, n, s)                                              \
+	{                                                          \
+		.space = CELLVM__REGION__SPACE__MMIO, .base = (b), \
+		.size = (n), .sync = (s)                           \
+	}
 
 const struct dev_desc dev_table[] = {
 	{ .name = "uart",
-	  .range = { { PIO, PC_COM1_PORT, 8 } },
+	  .range = { PORTS(PC_COM1_PORT, 8) },
 	  .gsi = PC_IRQ_COM1,
 	  .irq_page = true,
 	  .console = true },
 	{ .name = "testexit",
-	  .range = { { PIO, PC_TESTEXIT_PORT, 4 } },
+	  .range = { PORTS(PC_TESTEXIT_PORT, 4) },
 	  .gsi = -1 },
 	/* Two cascaded 8259As and the ELCR; INTR goes out on its own line. */
 	{ .name = "pic",
-	  .range = { { PIO, PC_PIC_MASTER_PORT, PC_PIC_PORT_LEN },
-		     { PIO, PC_PIC_SLAVE_PORT, PC_PIC_PORT_LEN },
-		     { PIO, PC_ELCR_PORT, PC_ELCR_PORT_LEN } },
+	  .range = { PORTS(PC_PIC_MASTER_PORT, PC_PIC_PORT_LEN),
+		     PORTS(PC_PIC_SLAVE_PORT, PC_PIC_PORT_LEN),
+		     PORTS(PC_ELCR_PORT, PC_ELCR_PORT_LEN) },
 	  .gsi = IRQ_LINE_PIC_INTR,
 	  .irq_page = true,
 	  .pic = true },
 	{ .name = "ioapic",
-	  .range = { { MMIO, PC_IOAPIC_ADDR, 0x1000 } },
+	  .range = { MMIO(PC_IOAPIC_ADDR, 0x1000, false) },
 	  .gsi = -1,
 	  .irq_page = true,
 	  .in = { CH_IOAPIC_EOI },
 	  .out = { CH_LAPIC_MSG } },
+	/*
+	 * The vCPUs wait for every write: a write can change what may be
+	 * injected next (TPR), and on a machine with fewer cores than busy
+	 * threads a waiting vCPU is what gets the LAPIC scheduled at once.
+	 */
 	{ .name = "lapic",
-	  .range = { { MMIO, PC_LAPIC_ADDR, 0x1000 } },
+	  .range = { MMIO(PC_LAPIC_ADDR, 0x1000, true) },
 	  .gsi = -1,
-	  .sync_writes = true,
 	  .mailbox = true,
 	  .in = { CH_LAPIC_MSG },
 	  .out = { CH_IOAPIC_EOI } },
 	/* The 8254 and port 0x61 (channel 2 gate, speaker). */
 	{ .name = "pit",
-	  .range = { { PIO, PC_PIT_PORT, PC_PIT_PORT_LEN },
-		     { PIO, PC_PORT61, 1 } },
+	  .range = { PORTS(PC_PIT_PORT, PC_PIT_PORT_LEN), PORTS(PC_PORT61, 1) },
 	  .gsi = PC_IRQ_PIT,
 	  .irq_page = true },
 	{ .name = "rtc",
-	  .range = { { PIO, PC_RTC_PORT, PC_RTC_PORT_LEN } },
+	  .range = { PORTS(PC_RTC_PORT, PC_RTC_PORT_LEN) },
 	  .gsi = PC_IRQ_RTC,
 	  .irq_page = true },
 	{ .name = "acpipm",
-	  .range = { { PIO, PC_PM1A_EVT_BLK,
-		       PC_PM_TMR_BLK + PC_PM_TMR_LEN - PC_PM1A_EVT_BLK } },
+	  .range = { PORTS(PC_PM1A_EVT_BLK,
+			   PC_PM_TMR_BLK + PC_PM_TMR_LEN - PC_PM1A_EVT_BLK) },
 	  .gsi = PC_IRQ_SCI,
 	  .irq_page = true },
 };

@@ -262,7 +262,7 @@ static int family_load_kernel(struct family *f, ctl_msg **reply)
 			reg[n].size = d->range[j].size;
 			reg[n].ring = f->dev[i].index;
 			reg[n].owner = (char *)d->name;
-			reg[n].sync_writes = d->sync_writes;
+			reg[n].sync_writes = d->range[j].sync;
 			regp[n] = &reg[n];
 			n++;
 		}

@@ -275,6 +275,7 @@ int devloop_main(const struct dev_ops *ops, void *dev, const char *policy_text)
 	d.model_off = sizeof(struct dev_common);
 	snprintf(name, sizeof(name), "cellvm-dev-%s", ops->name);
 	log_init(name, 1);
+	sched_short_slice();
 	if (sandbox_enter(policy_text) < 0)
 		return DEV_EXIT_SANDBOX;
 	if (ctl_send_hello(d.ctl, CELLVM__PROC_KIND__PROC_DEVICE, name,

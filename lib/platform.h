@@ -31,6 +31,7 @@
 #define PC_MEM_HOLE 0xc0000000ull
 
 #define PC_LAPIC_ADDR 0xfee00000u
+#define PC_LAPIC_TPR 0x80     /* task priority register offset */
 #define PC_LAPIC_VERSION 0x14 /* integrated APIC, as KVM's in-kernel one */
 #define PC_LAPIC_LINT_EXTINT 0
 #define PC_LAPIC_LINT_NMI 1

@@ -20,6 +20,15 @@
 /* Returns 0, or -errno after logging what failed. */
 int sandbox_enter(const char *policy_text);
 
+/*
+ * Ask for a short scheduler slice for the calling thread (Linux 6.12+ EEVDF
+ * custom slices; older kernels ignore it). A thread that sleeps nearly
+ * always and must run as soon as it is woken (a device, the runner's
+ * kicker) then preempts a busy vCPU thread at once instead of waiting for
+ * the end of that thread's slice, milliseconds later.
+ */
+void sched_short_slice(void);
+
 /* Where the SIGSYS handler records a trapped system call number. */
 void sandbox_set_note(_Atomic int32_t *slot);
 

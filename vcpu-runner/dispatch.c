@@ -36,6 +36,7 @@ static int dispatch_add_mmio(struct dispatch *d, const Cellvm__Region *r)
 	d->mmio[d->nmmio].base = r->start;
 	d->mmio[d->nmmio].size = r->size;
 	d->mmio[d->nmmio].ring = r->ring;
+	d->mmio[d->nmmio].sync = r->sync_writes;
 	d->nmmio++;
 	return 0;
 }
@@ -61,7 +62,7 @@ static int dispatch_add_pio(struct dispatch *d, const Cellvm__Region *r)
 }
 
 int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
-		   unsigned nrings, bool *sync)
+		   unsigned nrings)
 {
 	size_t i;
 	int r;
@@ -79,8 +80,6 @@ int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
 				reg->owner, reg->ring, nrings);
 			return -EINVAL;
 		}
-		if (reg->sync_writes)
-			sync[reg->ring] = true;
 		if (reg->space == CELLVM__REGION__SPACE__PIO)
 			r = dispatch_add_pio(d, reg);
 		else
@@ -98,13 +97,16 @@ int dispatch_pio(const struct dispatch *d, uint16_t port)
 	return (int)d->pio[port] - 1;
 }
 
-int dispatch_mmio(const struct dispatch *d, uint64_t addr)
+int dispatch_mmio(const struct dispatch *d, uint64_t addr, bool *sync)
 {
 	unsigned i;
 
 	for (i = 0; i < d->nmmio; i++) {
-		if (addr - d->mmio[i].base < d->mmio[i].size)
+		if (addr - d->mmio[i].base < d->mmio[i].size) {
+			*sync = d->mmio[i].sync;
 			return (int)d->mmio[i].ring;
+		}
 	}
+	*sync = false;
 	return -1;
 }

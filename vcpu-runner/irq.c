@@ -4,10 +4,12 @@
  * an interrupt in its mailbox; the PIC's INTR reaches the boot vCPU as
  * ExtINT. Before each entry the vCPU thread injects what is offered if the
  * guest can take it now (KVM_INTERRUPT, KVM_NMI), else asks KVM to exit when
- * it can (request_interrupt_window); it then tells the LAPIC what it took
- * (a call, so the LAPIC has moved the vector to ISR before the guest can
- * touch the APIC again). A kicker thread gets vCPUs out of KVM_RUN when
- * their offer changes; halted vCPUs sleep on their mailbox.
+ * it can (request_interrupt_window); it then tells the LAPIC what it took.
+ * That report is posted on the LAPIC's ring, in order before any later
+ * APIC access of this vCPU; until the LAPIC has taken it (the offer word
+ * then always changes: the vector's class enters the PPR), the vCPU does
+ * not inject again from the same offer. A kicker thread gets vCPUs out of
+ * KVM_RUN when their offer changes; halted vCPUs sleep on their mailbox.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,10 +20,21 @@
 #include "futex.h"
 #include "log.h"
 #include "runner.h"
+#include "sandbox.h"
 
-static uint64_t irq_offer(const struct vcpu *v)
+static uint64_t irq_offer_raw(const struct vcpu *v)
 {
 	return v->vm->mbox ? atomic_load(&v->vm->mbox->mb[v->id].word) : 0;
+}
+
+/* The offer, less what this vCPU injected and the LAPIC has not seen. */
+static uint64_t irq_offer(const struct vcpu *v)
+{
+	uint64_t offer = irq_offer_raw(v);
+
+	if (v->injected && offer == v->injected)
+		offer &= ~(MB_INTR | MB_NMI);
+	return offer;
 }
 
 /* The PIC's INTR reaches this vCPU: the boot vCPU, LINT0 in ExtINT mode
@@ -37,10 +50,21 @@ static bool irq_extint(const struct vcpu *v, uint64_t offer)
 	return irq_line_get(vm->irq, IRQ_LINE_PIC_INTR);
 }
 
+/* INIT and SIPI change the vCPU's state: wait for the LAPIC. */
 static void irq_accept(struct vcpu *v, unsigned what, unsigned vector)
 {
 	if (v->vm->lapic_ring >= 0)
 		vcpu_call(v, v->vm->lapic_ring, what, vector);
+}
+
+/* An injection: posted (see above). */
+static void irq_took(struct vcpu *v, unsigned what, unsigned vector,
+		     uint64_t offer)
+{
+	if (v->vm->lapic_ring < 0)
+		return;
+	vcpu_post(v, v->vm->lapic_ring, what, vector);
+	v->injected = offer;
 }
 
 /* The real-address-mode state a SIPI starts an AP in (SDM vol. 3, 9.4.4:
@@ -117,13 +141,16 @@ bool irq_before_entry(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	struct kvm_interrupt intr;
-	uint64_t offer;
+	uint64_t offer, raw;
 	bool extint;
 
 	atomic_store(&v->in_guest, 1);
 	atomic_thread_fence(memory_order_seq_cst);
+	raw = irq_offer_raw(v);
+	atomic_store(&v->entered, raw);
+	if (raw != v->injected)
+		v->injected = 0;
 	offer = irq_offer(v);
-	atomic_store(&v->entered, offer);
 	if (offer & (MB_INIT | MB_SIPI)) {
 		atomic_store(&v->in_guest, 0);
 		irq_init_sipi(v, offer);
@@ -132,7 +159,8 @@ bool irq_before_entry(struct vcpu *v)
 	if (offer & MB_NMI) {
 		if (ioctl(v->fd, KVM_NMI) == 0)
 			count_inc(&v->stat->irq_injections);
-		irq_accept(v, MB_ACCEPT_NMI, 2);
+		irq_took(v, MB_ACCEPT_NMI, 2, raw);
+		offer &= ~MB_INTR; /* the rest once the LAPIC has seen it */
 	}
 	extint = irq_extint(v, offer);
 	if (!extint && !(offer & MB_INTR)) {
@@ -231,8 +259,8 @@ static void irq_kick_all(struct vm *vm)
 
 		if (!atomic_load(&v->in_guest))
 			continue;
-		if (irq_offer(v) != atomic_load(&v->entered) ||
-		    (i == 0 && intr && irq_extint(v, irq_offer(v)) &&
+		if (irq_offer_raw(v) != atomic_load(&v->entered) ||
+		    (i == 0 && intr && irq_extint(v, irq_offer_raw(v)) &&
 		     !v->run->request_interrupt_window))
 			vcpu_kick(v);
 	}
@@ -244,6 +272,7 @@ void *irq_kicker(void *arg)
 	struct futex_word w[2];
 	unsigned n;
 
+	sched_short_slice();
 	for (;;) {
 		n = 0;
 		if (vm->mbox) {

@@ -26,6 +26,7 @@
 struct mmio_range {
 	uint64_t base, size;
 	unsigned ring;
+	bool sync; /* writes wait for the device */
 };
 
 struct dispatch {
@@ -52,6 +53,7 @@ struct vcpu {
 	_Atomic uint32_t wake;	   /* futex: halted vCPU, parked vCPU */
 	_Atomic uint32_t in_guest; /* inside (or entering) KVM_RUN */
 	_Atomic uint64_t entered;  /* mailbox offer it entered with */
+	uint64_t injected;	   /* offer injected from, until it changes */
 	struct vcpu_stat *stat;
 };
 
@@ -65,7 +67,6 @@ struct vm {
 	size_t run_size;
 	struct vcpu *vcpu;
 	struct ring *ring[RUNNER_MAX_RINGS];
-	bool ring_sync[RUNNER_MAX_RINGS]; /* writes wait for the device */
 	unsigned nrings;
 	struct mailbox_page *mbox; /* NULL: no LAPIC */
 	struct irq_page *irq;	   /* the PIC's INTR; sleepers count */
@@ -105,6 +106,7 @@ int vcpu_init(struct vm *vm, struct vcpu *v, unsigned id,
 void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *v);
 uint64_t vcpu_call(struct vcpu *v, int ring, uint64_t addr, uint64_t data);
+void vcpu_post(struct vcpu *v, int ring, uint64_t addr, uint64_t data);
 
 /* irq.c */
 bool irq_before_entry(struct vcpu *v);
@@ -118,8 +120,9 @@ void cpuid_for_vcpu(struct kvm_cpuid2 *c, unsigned id);
 
 /* dispatch.c */
 int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
-		   unsigned nrings, bool *sync);
+		   unsigned nrings);
 int dispatch_pio(const struct dispatch *d, uint16_t port);
-int dispatch_mmio(const struct dispatch *d, uint64_t addr);
+/* The ring of addr (-1: nobody); *sync: its writes are synchronous. */
+int dispatch_mmio(const struct dispatch *d, uint64_t addr, bool *sync);
 
 #endif

@@ -141,6 +141,19 @@ void vcpu_kick(struct vcpu *v)
 		pthread_kill(v->thread, SIGUSR1);
 }
 
+/* A posted request of the runner itself to a device (RING_CTRL). */
+void vcpu_post(struct vcpu *v, int ring, uint64_t addr, uint64_t data)
+{
+	struct ring_req req = { 0 };
+
+	req.addr = addr;
+	req.data = data;
+	req.size = 8;
+	req.vcpu = (uint16_t)v->id;
+	req.flags = RING_CTRL | RING_WRITE;
+	ring_post(v->vm->ring[ring], &req);
+}
+
 /* A request of the runner itself to a device (RING_CTRL): its answer. */
 uint64_t vcpu_call(struct vcpu *v, int ring, uint64_t addr, uint64_t data)
 {
@@ -157,7 +170,7 @@ uint64_t vcpu_call(struct vcpu *v, int ring, uint64_t addr, uint64_t data)
 
 /* One access of size bytes at addr; data is the exit's buffer. */
 static void vcpu_access(struct vcpu *v, int ring, uint64_t addr, unsigned size,
-			int write, uint8_t *data, uint8_t flags)
+			int write, uint8_t *data, uint8_t flags, bool sync)
 {
 	struct ring_req req = { 0 };
 	uint64_t val;
@@ -176,7 +189,7 @@ static void vcpu_access(struct vcpu *v, int ring, uint64_t addr, unsigned size,
 	if (write) {
 		req.flags |= RING_WRITE;
 		memcpy(&req.data, data, size);
-		if (!v->vm->ring_sync[ring]) {
+		if (!sync) {
 			ring_post(v->vm->ring[ring], &req);
 			return;
 		}
@@ -213,7 +226,7 @@ static void vcpu_io(struct vcpu *v)
 		uint16_t port = run->io.port;
 
 		vcpu_access(v, dispatch_pio(&v->vm->dispatch, port), port, size,
-			    write, data, 0);
+			    write, data, 0, false);
 	}
 }
 
@@ -221,6 +234,8 @@ static void vcpu_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	unsigned len = run->mmio.len;
+	bool sync;
+	int ring;
 
 	count_inc(&v->stat->mmio_exits);
 	if (len == 0 || len > 8) {
@@ -229,9 +244,9 @@ static void vcpu_mmio(struct vcpu *v)
 			   "malformed MMIO exit");
 		return;
 	}
-	vcpu_access(v, dispatch_mmio(&v->vm->dispatch, run->mmio.phys_addr),
-		    run->mmio.phys_addr, len, run->mmio.is_write,
-		    run->mmio.data, RING_MMIO);
+	ring = dispatch_mmio(&v->vm->dispatch, run->mmio.phys_addr, &sync);
+	vcpu_access(v, ring, run->mmio.phys_addr, len, run->mmio.is_write,
+		    run->mmio.data, RING_MMIO, sync);
 }
 
 /* Park while the VM is paused or stopped. */

@@ -263,8 +263,7 @@ int vm_create(struct vm *vm, const Cellvm__SetupRunnerRequest *req, int *fds,
 	if (!r)
 		r = vm_rings(vm, req, fds, nfds);
 	if (!r)
-		r = dispatch_build(&vm->dispatch, req->plan, vm->nrings,
-				   vm->ring_sync);
+		r = dispatch_build(&vm->dispatch, req->plan, vm->nrings);
 	if (!r)
 		r = vm_irq(vm, req, fds, nfds);
 	if (!r)

@@ -24,6 +24,7 @@ struct ioapic_dev_state {
 
 struct ioapic_dev {
 	unsigned cpus;
+	bool restarted; /* the next look at the lines follows a restart */
 };
 
 /* The line feeding pin p, or -1. */
@@ -51,6 +52,7 @@ static void ioapic_dev_lines(void *dev, struct devloop *d, uint32_t levels,
 			     const _Atomic uint32_t *rises, uint64_t now)
 {
 	struct ioapic_dev_state *s = dev_state(d);
+	struct ioapic_dev *io = dev;
 	uint32_t pins = 0, prises[IOAPIC_PINS];
 	struct ioapic_fx fx;
 	unsigned p;
@@ -59,9 +61,14 @@ static void ioapic_dev_lines(void *dev, struct devloop *d, uint32_t levels,
 	for (p = 0; p < IOAPIC_PINS; p++) {
 		l = ioapic_line(p);
 		prises[p] = l < 0 ? 0 : atomic_load(&rises[l]);
+		/* Edges merge between two looks, as at a real pin, except
+		 * those that came while no I/O APIC was alive. */
+		if (!io->restarted && prises[p] - s->regs.rises[p] > 1)
+			prises[p] = s->regs.rises[p] + 1;
 		if (l >= 0 && levels & (1u << l))
 			pins |= 1u << p;
 	}
+	io->restarted = false;
 	ioapic_set_pins(&s->regs, pins, prises, &fx);
 	ioapic_send(d, &fx);
 	if (!s->owed_due)
@@ -88,10 +95,13 @@ static void ioapic_dev_reset(void *dev, struct devloop *d)
 	ioapic_set_id(&s->regs, (uint8_t)PC_IOAPIC_ID(io->cpus));
 }
 
+/* Called on a state a dead instance committed: we are a restart. */
 static bool ioapic_dev_valid(void *dev, struct devloop *d)
 {
 	const struct ioapic_dev_state *s = dev_state(d);
+	struct ioapic_dev *io = dev;
 
+	io->restarted = true;
 	return ioapic_state_valid(&s->regs);
 }
 

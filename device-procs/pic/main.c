@@ -12,6 +12,29 @@
 
 extern const char policy_text[];
 
+struct pic_dev {
+	bool restarted; /* the next look at the lines follows a restart */
+};
+
+/*
+ * Edges the model has not seen yet. After a restart, all of them: those
+ * came while no PIC was alive, and the model owes them to the guest one
+ * by one. Otherwise at most one per line: several edges between two looks
+ * merge into one request, as on the chip (a busy PIC, a masked line).
+ */
+static void pic_edges(struct pic_dev *p, const struct pic_state *s,
+		      const _Atomic uint32_t *rises, uint32_t *r)
+{
+	unsigned i;
+
+	for (i = 0; i < PIC_LINES; i++) {
+		r[i] = atomic_load(&rises[i]);
+		if (!p->restarted && r[i] - s->rises[i] > 1)
+			r[i] = s->rises[i] + 1;
+	}
+	p->restarted = false;
+}
+
 static void pic_learn_lines(struct pic_state *s, const struct irq_page *p)
 {
 	unsigned i;
@@ -31,20 +54,23 @@ static void pic_dev_reset(void *dev, struct devloop *d)
 		pic_learn_lines(s, dev_irq_page(d));
 }
 
+/* Called on a state a dead instance committed: we are a restart. */
 static bool pic_dev_valid(void *dev, struct devloop *d)
 {
+	struct pic_dev *p = dev;
+
+	p->restarted = true;
 	return pic_state_valid(dev_state(d));
 }
 
 static void pic_dev_lines(void *dev, struct devloop *d, uint32_t levels,
 			  const _Atomic uint32_t *rises, uint64_t now)
 {
+	struct pic_state *s = dev_state(d);
 	uint32_t r[PIC_LINES];
-	unsigned i;
 
-	for (i = 0; i < PIC_LINES; i++)
-		r[i] = atomic_load(&rises[i]);
-	pic_set_lines(dev_state(d), (uint16_t)levels, r);
+	pic_edges(dev, s, rises, r);
+	pic_set_lines(s, (uint16_t)levels, r);
 }
 
 /* Port accesses are byte-wide on the ISA bus: wider ones split. */
@@ -86,5 +112,7 @@ static const struct dev_ops pic_ops = {
 
 int main(void)
 {
-	return devloop_main(&pic_ops, NULL, policy_text);
+	static struct pic_dev pic;
+
+	return devloop_main(&pic_ops, &pic, policy_text);
 }

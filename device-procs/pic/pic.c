@@ -108,26 +108,24 @@ static int chip_request(const struct pic_state *s, unsigned ci)
 }
 
 /*
- * The slave's INT drives the master's IR2. Edge-triggered, the master
- * latches a request whenever INT is active at the end of an operation, not
- * only on its rising edge: INT may stay high across an INTA (a slave in
- * automatic EOI mode with a second request) and that request must not be
- * lost. KVM does the same by pulsing IR2; QEMU looks for the edge only.
- * Like both, the latch holds when INT falls again (a slave request masked
- * or gone before INTA): the master still interrupts and the INTA gets the
- * slave's IR7, IRQ 15, with IR2 in service. The 8259A would see IR2 fall
- * and answer with its own IR7 ("Edge and level triggered modes": the
- * input must stay high until the first INTA).
+ * The slave's INT drives the master's IR2: the master's request on IR2 is
+ * that wire, whatever its trigger mode. A request must stay high until the
+ * first INTA ("Edge and level triggered modes"), so when the slave's INT
+ * falls (its request masked or gone) the master's request goes too, and an
+ * INTA then gets the master's own IR7. While INT stays high across an INTA
+ * (a slave in automatic EOI mode with a second request) the request stays
+ * and is not lost. KVM and QEMU latch IR2 instead; a guest that masks a
+ * slave line after a late edge then still finds IR2 pending (the pic guest
+ * test does, after enabling the RTC's PIE with PF already set).
  */
 static void cascade_sync(struct pic_state *s)
 {
 	struct pic_chip *m = &s->chip[PIC_MASTER];
 	uint8_t bit = 1u << PIC_CASCADE_IR;
-	bool slave_int = chip_request(s, PIC_SLAVE) >= 0;
 
-	if (slave_int)
+	if (chip_request(s, PIC_SLAVE) >= 0)
 		m->irr |= bit;
-	else if (ir_level(m, PIC_CASCADE_IR))
+	else
 		m->irr &= ~bit;
 }
 

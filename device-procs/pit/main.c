@@ -26,8 +26,11 @@ static uint64_t pit_access(void *dev, struct devloop *d,
 {
 	struct pit_state *s = dev_state(d);
 	uint64_t data = 0;
-	unsigned i;
+	unsigned i, edges;
 
+	/* Edges due before this access go out first, all of them. */
+	for (edges = pit_flush(s, now); edges; edges--)
+		dev_pulse(d);
 	for (i = 0; i < req->size; i++) {
 		uint16_t port = (uint16_t)(req->addr + i);
 

@@ -676,6 +676,16 @@ uint64_t pit_deadline(const struct pit_state *s)
 	return t ? t : 1;
 }
 
+unsigned pit_flush(struct pit_state *s, uint64_t now)
+{
+	unsigned n;
+
+	advance(s, now);
+	n = s->owed;
+	s->owed = 0;
+	return n;
+}
+
 unsigned pit_tick(struct pit_state *s, uint64_t now)
 {
 	advance(s, now);

@@ -130,4 +130,12 @@ uint64_t pit_deadline(const struct pit_state *s);
  * now. Edges beyond the first are kept as owed (see above). */
 unsigned pit_tick(struct pit_state *s, uint64_t now);
 
+/*
+ * Every edge owed up to now, at once (and none owed after): for a guest
+ * write to the counter, before which those edges happened. The interrupt
+ * controller merges them into one request, as it would have had they come
+ * on time while the guest was not taking interrupts.
+ */
+unsigned pit_flush(struct pit_state *s, uint64_t now);
+
 #endif

@@ -325,7 +325,12 @@ static void test_spurious_irq7_when_request_vanishes(void **state)
 	assert_int_equal(isr(s, PIC_MASTER_CMD), 0x00);
 }
 
-static void test_spurious_irq15_puts_cascade_in_service(void **state)
+/*
+ * The master's IR2 is the slave's INT: a slave request gone before the
+ * INTA takes the master's request with it ("the IR input must remain high
+ * until the first INTA"), and the INTA gets the master's IR7.
+ */
+static void test_vanished_slave_request_gives_master_irq7(void **state)
 {
 	struct pic_test *t = *state;
 	struct pic_state *s = &t->s;
@@ -335,13 +340,29 @@ static void test_spurious_irq15_puts_cascade_in_service(void **state)
 	line_set(t, 11, true);
 	assert_true(pic_intr(s));
 	line_set(t, 11, false);
-	assert_int_equal(pic_intack(s), 0x2f);
-	assert_int_equal(isr(s, PIC_SLAVE_CMD), 0x00);
-	assert_int_equal(isr(s, PIC_MASTER_CMD), 0x04);
-	/* Linux then EOIs the master's cascade input. */
-	wr(s, PIC_MASTER_CMD, PIC_OCW2_SPECIFIC_EOI | PIC_CASCADE_IR);
-	assert_int_equal(isr(s, PIC_MASTER_CMD), 0x00);
 	assert_false(pic_intr(s));
+	assert_int_equal(irr(s, PIC_MASTER_CMD), 0x00);
+	assert_int_equal(pic_intack(s), 0x27);
+	assert_int_equal(isr(s, PIC_SLAVE_CMD), 0x00);
+	assert_int_equal(isr(s, PIC_MASTER_CMD), 0x00);
+}
+
+/* A masked slave request is no request on the master's IR2 either. */
+static void
+test_masking_a_slave_line_withdraws_the_cascade_request(void **state)
+{
+	struct pic_test *t = *state;
+	struct pic_state *s = &t->s;
+
+	linux_init(s);
+	line_set(t, 8, true);
+	assert_int_equal(irr(s, PIC_MASTER_CMD), 1u << PIC_CASCADE_IR);
+	wr(s, PIC_SLAVE_DATA, 0x01); /* mask IRQ 8 */
+	assert_int_equal(irr(s, PIC_SLAVE_CMD), 0x01);
+	assert_int_equal(irr(s, PIC_MASTER_CMD), 0x00);
+	assert_false(pic_intr(s));
+	wr(s, PIC_MASTER_CMD, PIC_OCW3_SEL | PIC_OCW3_P);
+	assert_int_equal(rd(s, PIC_MASTER_CMD), 0x00);
 }
 
 /* ---- Automatic EOI ---- */
@@ -517,7 +538,9 @@ int main(void)
 		PIC_TEST(test_ir2_without_cascade_returns_master_vector),
 		PIC_TEST(test_spurious_irq7_with_nothing_pending),
 		PIC_TEST(test_spurious_irq7_when_request_vanishes),
-		PIC_TEST(test_spurious_irq15_puts_cascade_in_service),
+		PIC_TEST(test_vanished_slave_request_gives_master_irq7),
+		PIC_TEST(
+			test_masking_a_slave_line_withdraws_the_cascade_request),
 		PIC_TEST(test_auto_eoi_leaves_isr_clear),
 		PIC_TEST(test_rotate_in_auto_eoi_mode),
 		PIC_TEST(test_slave_in_auto_eoi_second_request_not_lost),

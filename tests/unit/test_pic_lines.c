@@ -251,9 +251,9 @@ static void test_elcr_level_line_follows_level(void **state)
 }
 
 /*
- * On the slave the request follows the level too, but the master has
- * latched the cascade request: the INTA then gets IRQ 15 (see
- * test_spurious_irq15_puts_cascade_in_service).
+ * On the slave the request follows the level too, and so does the
+ * master's cascade request: the INTA then gets the master's IRQ 7 (see
+ * test_vanished_slave_request_gives_master_irq7).
  */
 static void test_elcr_level_slave_line_follows_level(void **state)
 {
@@ -266,8 +266,8 @@ static void test_elcr_level_slave_line_follows_level(void **state)
 	assert_int_equal(irr(s, PIC_SLAVE_CMD), 0x08);
 	line_set(t, 11, false);
 	assert_int_equal(irr(s, PIC_SLAVE_CMD), 0x00);
-	assert_int_equal(irr(s, PIC_MASTER_CMD), 1u << PIC_CASCADE_IR);
-	assert_int_equal(pic_intack(s), 0x2f);
+	assert_int_equal(irr(s, PIC_MASTER_CMD), 0x00);
+	assert_int_equal(pic_intack(s), 0x27);
 }
 
 static void test_elcr_level_line_requests_again_after_eoi(void **state)

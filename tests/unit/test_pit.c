@@ -475,9 +475,27 @@ static void test_fuzzed_accesses_keep_state_valid(void **state)
 	}
 }
 
+static void test_flush_gives_every_owed_edge_at_once(void **state)
+{
+	struct pit_state s;
+	uint64_t t = 1000000000ull;
+
+	pit_reset(&s);
+	pit_write(&s, PIT_PORT_CTRL, 0x34, t); /* ch0, LSB+MSB, mode 2 */
+	pit_write(&s, PIT_PORT_CH0, 1193 & 0xff, t);
+	pit_write(&s, PIT_PORT_CH0, 1193 >> 8, t);
+	/* 5 ms of 1 kHz nobody looked at: 5 edges, all now. */
+	assert_int_equal(pit_flush(&s, t + 5000000), 5);
+	assert_int_equal(pit_flush(&s, t + 5000000), 0);
+	assert_int_equal(pit_tick(&s, t + 5000000), 0);
+	assert_true(pit_deadline(&s) > t + 5000000);
+	assert_true(pit_state_valid(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flush_gives_every_owed_edge_at_once),
 #define PIT_TEST(f) cmocka_unit_test_setup_teardown(f, pit_setup, pit_teardown)
 		PIT_TEST(test_reset_is_valid_and_raises_no_irq),
 		PIT_TEST(test_mode2_count_1193_gives_1000_edges_per_second),
