@@ -4,7 +4,10 @@
 What a PVH loader (cellvm's, QEMU's) relies on: an ELF64 x86-64 executable;
 a PT_LOAD at physical 1 MiB; a PT_NOTE, 4-byte aligned, holding a "Xen" note
 of type XEN_ELFNOTE_PHYS32_ENTRY (18) whose descriptor is a 32-bit physical
-address inside a loaded, executable segment. Exit status 0 if all hold.
+address inside a loaded, executable segment. No PT_LOAD may touch what
+cellvm keeps for itself: [0, 0x30000) (boot structures) and
+[0x9fc00, 1 MiB) (EBDA, BIOS area, MP and ACPI tables). Exit status 0 if
+all hold.
 """
 import struct
 import sys
@@ -13,6 +16,7 @@ PT_LOAD, PT_NOTE = 1, 4
 PF_X = 1
 XEN_ELFNOTE_PHYS32_ENTRY = 18
 LOAD_ADDR = 0x100000
+RESERVED = [(0, 0x30000), (0x9fc00, 0x100000)]
 
 
 def notes(data, off, size):
@@ -45,6 +49,12 @@ def check(path):
     loads = [p for p in phdrs if p[0] == PT_LOAD]
     if not any(p[3] == LOAD_ADDR and p[4] == LOAD_ADDR for p in loads):
         errors.append('no PT_LOAD at vaddr = paddr = %#x' % LOAD_ADDR)
+    for p in loads:
+        start, end = p[4], p[4] + p[6]
+        for lo, hi in RESERVED:
+            if p[6] and start < hi and end > lo:
+                errors.append('PT_LOAD [%#x, %#x) overlaps [%#x, %#x)'
+                              % (start, end, lo, hi))
     entries = []
     for p in phdrs:
         if p[0] != PT_NOTE:

@@ -4,6 +4,7 @@
  */
 #include "kit.h"
 
+static struct kit_spinlock kit_print_lock;
 static const struct hvm_start_info *kit_si;
 static const char *kit_cmd = "";
 /* The byte kit_serial_init() found in RBR, for kit_getc(); -1: none. */
@@ -128,13 +129,12 @@ static void put_signed(int64_t v, const struct conv *c)
 /*
  * The va_arg calls stay in this one function: the argument's type follows
  * from the l modifiers (C11 7.16.1.1: it must match the promoted type).
+ * Callers hold kit_print_lock.
  */
-void kit_printf(const char *fmt, ...)
+static void vprint(const char *fmt, va_list ap)
 {
-	va_list ap;
 	struct conv c;
 
-	va_start(ap, fmt);
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
 			kit_putc(*fmt);
@@ -187,7 +187,59 @@ void kit_printf(const char *fmt, ...)
 			break;
 		}
 	}
+}
+
+/* One caller's output at a time, on any CPU, handlers included. */
+static uint64_t print_lock(void)
+{
+	uint64_t flags = kit_irq_save();
+
+	kit_spin_lock(&kit_print_lock);
+	return flags;
+}
+
+static void print_unlock(uint64_t flags)
+{
+	kit_spin_unlock(&kit_print_lock);
+	kit_irq_restore(flags);
+}
+
+void kit_printf(const char *fmt, ...)
+{
+	uint64_t flags = print_lock();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint(fmt, ap);
 	va_end(ap);
+	print_unlock(flags);
+}
+
+static unsigned kit_checks_passed, kit_checks_failed;
+
+bool kit_check(bool ok, const char *fmt, ...)
+{
+	uint64_t flags = print_lock();
+	va_list ap;
+
+	kit_puts(ok ? "ok   " : "FAIL ");
+	va_start(ap, fmt);
+	vprint(fmt, ap);
+	va_end(ap);
+	kit_putc('\n');
+	if (ok)
+		kit_checks_passed++;
+	else
+		kit_checks_failed++;
+	print_unlock(flags);
+	return ok;
+}
+
+int kit_check_summary(const char *name)
+{
+	kit_printf("%s: %u passed, %u failed\n", name, kit_checks_passed,
+		   kit_checks_failed);
+	return kit_checks_failed ? 1 : 0;
 }
 
 void kit_exit(uint32_t status)
@@ -203,6 +255,62 @@ void kit_exit(uint32_t status)
 	/* Without an exit device: stop here, interrupts off. */
 	for (;;)
 		__asm__ volatile("cli; hlt");
+}
+
+static void sift(uint64_t *a, size_t root, size_t n)
+{
+	size_t child;
+	uint64_t t;
+
+	while ((child = 2 * root + 1) < n) {
+		if (child + 1 < n && a[child + 1] > a[child])
+			child++;
+		if (a[root] >= a[child])
+			return;
+		t = a[root];
+		a[root] = a[child];
+		a[child] = t;
+		root = child;
+	}
+}
+
+void kit_sort_u64(uint64_t *a, size_t n)
+{
+	size_t i;
+	uint64_t t;
+
+	for (i = n / 2; i-- > 0;)
+		sift(a, i, n);
+	for (i = n; i-- > 1;) {
+		t = a[0];
+		a[0] = a[i];
+		a[i] = t;
+		sift(a, 0, i);
+	}
+}
+
+static bool within(uint64_t v, uint64_t want, unsigned pct)
+{
+	uint64_t slack = want * pct / 100;
+
+	return v >= want - slack && v <= want + slack;
+}
+
+bool kit_periodic_ok(uint64_t *stamps, size_t n, uint64_t want_ns, unsigned pct,
+		     uint64_t *span_ns, uint64_t *median_ns)
+{
+	size_t i;
+
+	*span_ns = *median_ns = 0;
+	if (n < 2)
+		return false;
+	*span_ns = stamps[n - 1] - stamps[0];
+	for (i = 0; i + 1 < n; i++)
+		stamps[i] = stamps[i + 1] - stamps[i];
+	kit_sort_u64(stamps, n - 1);
+	*median_ns = stamps[(n - 1) / 2];
+	return within(*span_ns, (n - 1) * want_ns, pct) ||
+	       within(*median_ns, want_ns, pct);
 }
 
 const struct hvm_start_info *kit_start_info(void)
@@ -307,6 +415,8 @@ void kit_exception(uint64_t vector, uint64_t error, uint64_t rip)
 		for (;;)
 			__asm__ volatile("cli; hlt");
 	nested = true;
+	/* The fault may have hit inside kit_printf(): the report wins. */
+	kit_spin_unlock(&kit_print_lock);
 	if (vector < sizeof(exception_names) / sizeof(exception_names[0]))
 		name = exception_names[vector];
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));

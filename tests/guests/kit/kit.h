@@ -6,11 +6,13 @@
  * mapped, and calls kit_main(), which brings up COM1, runs main() and exits
  * through the test-exit port with main's return value.
  *
- * The only devices a guest may rely on are the ones cellvm and QEMU both
+ * The devices every guest may rely on are the ones cellvm and QEMU both
  * have: a 16550A at 0x3f8 and the test-exit port at 0xf4 (QEMU:
- * -device isa-debug-exit,iobase=0xf4,iosize=4). Output is exactly the bytes
- * printed: "\n" is not turned into "\r\n", so expected.txt files compare
- * byte for byte.
+ * -device isa-debug-exit,iobase=0xf4,iosize=4). The interrupt controllers,
+ * timers, ACPI tables and APs are touched only by guests that ask for them
+ * (kit_intr.h, kit_clock.h, kit_acpi.h, kit_smp.h): nothing here does at
+ * start-up. Output is exactly the bytes printed: "\n" is not turned into
+ * "\r\n", so expected.txt files compare byte for byte.
  *
  * Built with -mgeneral-regs-only and without a libc: no floating point, no
  * SSE, and nothing that the software KVM of the development machines cannot
@@ -34,6 +36,15 @@
 #define KIT_EXIT_EXCEPTION 112
 /* Exit status when CPUID does not offer long mode (start.S). */
 #define KIT_EXIT_NO_LONG_MODE 113
+/* Exit status after an interrupt on a vector with no handler (kit_intr.h). */
+#define KIT_EXIT_UNEXPECTED_IRQ 114
+
+/*
+ * CPUs the kit can run: APIC IDs 0 .. KIT_MAX_CPUS - 1, each AP on a stack
+ * of 1 << KIT_AP_STACK_SHIFT bytes (start.S, kit_smp.h).
+ */
+#define KIT_MAX_CPUS 16
+#define KIT_AP_STACK_SHIFT 13
 
 /* 16550A registers, offsets from the base port (16550D datasheet). */
 #define UART_RBR 0 /* read, DLAB = 0 */
@@ -93,6 +104,12 @@ struct hvm_start_info {
 	uint32_t memmap_entries;
 	uint32_t reserved;
 };
+
+/*
+ * Large buffers that start-up need not zero (guest.ld puts them next to
+ * the stack, outside .bss): their contents are undefined at entry.
+ */
+#define KIT_NOINIT __attribute__((section(".kit_noinit"), aligned(16)))
 
 /*
  * Port I/O. The "memory" clobber keeps the compiler from moving memory
@@ -156,7 +173,9 @@ bool kit_rx_ready(void);
 char kit_getc(void);
 /*
  * printf subset: %s %c %d %u %x %p %%, the l and ll modifiers, a field
- * width and the 0 flag for numbers ("%05u", "%08lx").
+ * width and the 0 flag for numbers ("%05u", "%08lx"). One call's output is
+ * one piece: it holds kit_print_lock with interrupts off, so several CPUs
+ * may print (their lines do not mix), and handlers may print too.
  */
 void kit_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -166,6 +185,65 @@ void kit_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Waits for LSR.TEMT first so that no output is cut off.
  */
 void kit_exit(uint32_t status) __attribute__((noreturn));
+
+/*
+ * A test-and-set spin lock: XCHG only (implicitly locked, emulated
+ * everywhere; no CMPXCHG16B). Not recursive. Take it with interrupts off
+ * if a handler on the same CPU may take it too.
+ */
+struct kit_spinlock {
+	volatile uint32_t locked;
+};
+
+static inline void kit_spin_lock(struct kit_spinlock *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (l->locked)
+			__asm__ volatile("pause");
+}
+
+static inline void kit_spin_unlock(struct kit_spinlock *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+/* RFLAGS.IF: save it and disable interrupts; put it back. */
+static inline uint64_t kit_irq_save(void)
+{
+	uint64_t flags;
+
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static inline void kit_irq_restore(uint64_t flags)
+{
+	if (flags & (1u << 9))
+		__asm__ volatile("sti" : : : "memory");
+}
+
+/*
+ * One line per check, as uart-regs prints them: "ok   " or "FAIL ", then
+ * the kit_printf() format, then a newline. Returns ok, so that a caller
+ * can print details of a failure. Counts for kit_check_summary().
+ */
+bool kit_check(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "name: N passed, M failed"; returns the exit status: 0 if none failed. */
+int kit_check_summary(const char *name);
+
+/* Sort a[0..n) ascending, in place (heapsort: no recursion, O(n log n)). */
+void kit_sort_u64(uint64_t *a, size_t n);
+/*
+ * Whether n ascending time stamps of a periodic interrupt show the period
+ * want_ns within pct percent, by either of two measures: the span, n - 1
+ * periods (kept by a VMM that re-injects late ticks, as KVM's in-kernel
+ * PIT does), or the median difference (kept by one that drops them, as
+ * QEMU's device timers do when the host is busy). A wrong rate fails
+ * both. Overwrites stamps; *span_ns and *median_ns say what was seen.
+ */
+bool kit_periodic_ok(uint64_t *stamps, size_t n, uint64_t want_ns, unsigned pct,
+		     uint64_t *span_ns, uint64_t *median_ns);
 
 /* The start_info the VMM handed over (EBX at entry). */
 const struct hvm_start_info *kit_start_info(void);
@@ -185,6 +263,8 @@ int main(const char *cmdline);
 void kit_main(const struct hvm_start_info *si) __attribute__((noreturn));
 void kit_exception(uint64_t vector, uint64_t error, uint64_t rip)
 	__attribute__((noreturn));
+void kit_irq_dispatch(uint64_t vector);
+void kit_ap_main(uint32_t apic_id) __attribute__((noreturn));
 
 /* GCC may emit calls to these even in freestanding code. */
 void *memset(void *s, int c, size_t n);

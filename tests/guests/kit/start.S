@@ -18,11 +18,13 @@
 
 #include "kit.h"
 
-/* The one GDT: null, 64-bit code, flat data. */
+/* The one GDT: null, 64-bit code, flat data, 32-bit code (AP start-up). */
 #define KIT_CS64 0x08
 #define KIT_DS 0x10
+#define KIT_CS32 0x18
 
 /* AMD64 APM vol. 2, 3.1.1 (CR0), 3.1.3 (CR4), 3.1.7 (EFER). */
+#define CR0_PE (1 << 0)
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
 #define MSR_EFER 0xc0000080
@@ -41,8 +43,12 @@
 /* XEN_ELFNOTE_PHYS32_ENTRY, xen/include/public/elfnote.h. */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
-#define KIT_VECTOR_STUB 16 /* bytes per exception stub, see kit_vectors */
-#define KIT_NR_VECTORS 32  /* the architectural exceptions */
+#define KIT_VECTOR_STUB 16 /* bytes per stub, see kit_vectors */
+#define KIT_NR_EXCEPTIONS 32 /* the architectural exceptions */
+#define KIT_NR_VECTORS 256 /* exceptions, then interrupts 32-255 */
+
+/* The local APIC's ID register, xAPIC mode (Intel SDM vol. 3A, 11.4.6). */
+#define KIT_LAPIC_ID_REG 0xfee00020
 
 /*
  * The PVH note. Its descriptor is the 32-bit physical entry address, stored
@@ -166,19 +172,24 @@ kit_long_entry:
 	jmp 1b
 
 /*
- * Exception stubs, one per vector, each exactly KIT_VECTOR_STUB bytes so
- * that the IDT can be filled at link time (see kit_idt). The CPU pushes an
- * error code for vectors 8, 10-14, 17, 21, 29 and 30 (APM vol. 2, 8.2,
- * "Vectors"); the others push a zero in its place so that
- * kit_exception_entry sees one frame layout. The block is aligned to 512
- * bytes so that the low 16 bits of every stub address are
- * kit_vectors_lo + 16 * n without a carry.
+ * One stub per vector, each exactly KIT_VECTOR_STUB bytes so that the IDT
+ * can be filled at link time (see kit_idt). Exceptions (0-31): the CPU
+ * pushes an error code for vectors 8, 10-14, 17, 21, 29 and 30 (APM vol.
+ * 2, 8.2, "Vectors"); the others push a zero in its place so that
+ * kit_exception_entry sees one frame layout. Interrupts (32-255) push their
+ * vector and go to kit_irq_entry. The block is aligned to 4096 bytes so
+ * that the low 16 bits of every stub address are kit_vectors_lo + 16 * n
+ * without a carry (at most 0xf000 + 0xff0).
  */
-	.balign 512
+	.balign 4096
 kit_vectors:
 	.set .Lvec, 0
 	.rept KIT_NR_VECTORS
 	.balign KIT_VECTOR_STUB
+	.if .Lvec >= KIT_NR_EXCEPTIONS
+	pushq $.Lvec
+	jmp kit_irq_entry
+	.else
 	.if (.Lvec == 8) || ((.Lvec >= 10) && (.Lvec <= 14)) || (.Lvec == 17)
 	.elseif (.Lvec == 21) || (.Lvec == 29) || (.Lvec == 30)
 	.else
@@ -186,9 +197,10 @@ kit_vectors:
 	.endif
 	pushq $.Lvec
 	jmp kit_exception_entry
+	.endif
 	.set .Lvec, .Lvec + 1
 	.endr
-	/* guest.ld checks this is at most 512 bytes on: no stub outgrew 16. */
+	/* guest.ld checks this is at most 4096 bytes on: no stub outgrew 16. */
 kit_vectors_end:
 	.globl kit_vectors, kit_vectors_end
 
@@ -202,6 +214,125 @@ kit_exception_entry:
 1:	cli
 	hlt
 	jmp 1b
+
+/*
+ * Interrupts: save the registers the SysV ABI lets kit_irq_dispatch()
+ * clobber, call it with the vector on a 16-byte aligned stack, restore,
+ * IRETQ. Interrupt gates entered with IF = 0; a handler may STI to nest.
+ */
+kit_irq_entry:
+	/* Stack: vector, RIP, CS, RFLAGS, RSP, SS. */
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbp
+	movq %rsp, %rbp
+	movq 80(%rsp), %rdi		/* the vector, above the 10 pushes */
+	andq $-16, %rsp
+	cld
+	call kit_irq_dispatch
+	movq %rbp, %rsp
+	popq %rbp
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	addq $8, %rsp			/* the vector */
+	iretq
+
+/*
+ * An application processor, in long mode on kit_pml4 (kit_trampoline got
+ * it here): the BSP's GDT, IDT and segments, then a stack of its own,
+ * picked by its local APIC ID, and kit_ap_main(apic_id).
+ */
+kit_ap_long_entry:
+	movl $KIT_DS, %eax
+	movl %eax, %ds
+	movl %eax, %es
+	movl %eax, %ss
+	movl %eax, %fs
+	movl %eax, %gs
+	lidt kit_idt_desc
+	/* A 32-bit absolute operand would be sign-extended: use a register. */
+	movl $KIT_LAPIC_ID_REG, %ebx
+	movl (%rbx), %edi
+	shrl $24, %edi
+	cmpl $KIT_MAX_CPUS, %edi
+	jae 2f
+	movl %edi, %eax
+	incl %eax
+	shll $KIT_AP_STACK_SHIFT, %eax
+	leaq kit_ap_stacks(%rax), %rsp
+	xorl %ebp, %ebp
+	call kit_ap_main
+2:	cli
+	hlt
+	jmp 2b
+
+/*
+ * The AP start-up code: INIT-SIPI-SIPI starts an AP in real mode at CS =
+ * vector << 8, IP = 0 (Intel SDM vol. 3A, 9.4.4.1 and 11.6.1: the SIPI
+ * vector is the page number). guest.ld puts this section in a PT_LOAD of
+ * its own at a fixed page below 1 MiB. Real mode, then 32-bit protected
+ * mode on the kit's GDT (LGDTL: with a 16-bit operand LGDT keeps only 24
+ * bits of the base), then long mode exactly as kit_pvh_entry does; the
+ * BSP's page tables and GDT serve every CPU.
+ */
+	.section .kit_trampoline, "awx", @progbits
+	.code16
+	.globl kit_trampoline
+kit_trampoline:
+	cli
+	cld
+	movw %cs, %ax
+	movw %ax, %ds
+	lgdtl kit_tramp_gdt_desc - kit_trampoline
+	movl %cr0, %eax
+	orl $CR0_PE, %eax
+	movl %eax, %cr0
+	ljmpl $KIT_CS32, $kit_tramp32
+
+	.code32
+kit_tramp32:
+	movl $KIT_DS, %eax
+	movl %eax, %ds
+	movl %eax, %es
+	movl %eax, %ss
+	movl %cr4, %eax
+	orl $CR4_PAE, %eax
+	movl %eax, %cr4
+	movl $kit_pml4, %eax
+	movl %eax, %cr3
+	movl $MSR_EFER, %ecx
+	rdmsr
+	orl $EFER_LME, %eax
+	wrmsr
+	movl %cr0, %eax
+	orl $CR0_PG, %eax
+	movl %eax, %cr0
+	ljmp $KIT_CS64, $kit_ap_long_entry
+
+	.balign 8
+	.word 0
+kit_tramp_gdt_desc:
+	.word kit_gdt_end - kit_gdt - 1
+	.long kit_gdt
+kit_trampoline_end:
+	.globl kit_trampoline_end
+
+	.text
+	.code64
 
 	.section .rodata, "a", @progbits
 kit_no_long_mode_msg:
@@ -221,6 +352,8 @@ kit_gdt:
 	.quad 0x00af9b000000ffff
 	/* Flat data: P, DPL 0, S, type read/write accessed, G, D/B. */
 	.quad 0x00cf93000000ffff
+	/* Flat 32-bit code for kit_tramp32: type execute/read accessed, D. */
+	.quad 0x00cf9b000000ffff
 kit_gdt_end:
 
 	/*
@@ -295,5 +428,16 @@ kit_pd:
 	.balign 16
 	.skip 16384
 kit_stack_top:
+
+	/*
+	 * One stack per AP, by APIC ID: the AP with ID n runs on
+	 * [kit_ap_stacks + n * size, + size). ID 0's slot is the BSP's and
+	 * stays unused. Not in .bss: zeroing 128 KiB at start-up would cost
+	 * a noticeable time on an instruction-emulating KVM.
+	 */
+	.balign 16
+	.globl kit_ap_stacks
+kit_ap_stacks:
+	.skip KIT_MAX_CPUS << KIT_AP_STACK_SHIFT
 
 	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,2 @@
+timer-count: src=(pit|rtc|lapic) hz=\d+ secs=\d+
+count \d+ expected \d+
