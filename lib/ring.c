@@ -70,7 +70,7 @@ static void ring_wait_space(struct ring *r, struct ring_slot *s, uint32_t pos)
 	atomic_fetch_sub(&r->space_waiters, 1);
 }
 
-void ring_post(struct ring *r, const struct ring_req *req)
+static void ring_put(struct ring *r, const struct ring_req *req)
 {
 	struct ring_slot *s;
 	uint64_t spin_end = 0;
@@ -103,7 +103,17 @@ void ring_post(struct ring *r, const struct ring_req *req)
 	}
 	s->req = *req;
 	atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+}
+
+void ring_post(struct ring *r, const struct ring_req *req)
+{
+	ring_put(r, req);
 	ring_ring(r);
+}
+
+void ring_post_lazy(struct ring *r, const struct ring_req *req)
+{
+	ring_put(r, req);
 }
 
 uint64_t ring_call(struct ring *r, const struct ring_req *req)

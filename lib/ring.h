@@ -90,6 +90,13 @@ int ring_check(const struct ring *r, size_t len, unsigned nvcpus);
 void ring_post(struct ring *r, const struct ring_req *req);
 
 /*
+ * Post without waking the consumer: it takes the request, in order, the
+ * next time it looks at the ring for any reason. For reports nothing
+ * waits on.
+ */
+void ring_post_lazy(struct ring *r, const struct ring_req *req);
+
+/*
  * Post a read and wait for its answer. req->id must be new for this vCPU
  * (the caller counts) and req->vcpu < nvcpus. Returns the answered data.
  */

@@ -141,7 +141,10 @@ void vcpu_kick(struct vcpu *v)
 		pthread_kill(v->thread, SIGUSR1);
 }
 
-/* A posted request of the runner itself to a device (RING_CTRL). */
+/*
+ * A report of the runner itself to a device (RING_CTRL), posted without
+ * waking it: the device takes it before anything later from this vCPU.
+ */
 void vcpu_post(struct vcpu *v, int ring, uint64_t addr, uint64_t data)
 {
 	struct ring_req req = { 0 };
@@ -151,7 +154,7 @@ void vcpu_post(struct vcpu *v, int ring, uint64_t addr, uint64_t data)
 	req.size = 8;
 	req.vcpu = (uint16_t)v->id;
 	req.flags = RING_CTRL | RING_WRITE;
-	ring_post(v->vm->ring[ring], &req);
+	ring_post_lazy(v->vm->ring[ring], &req);
 }
 
 /* A request of the runner itself to a device (RING_CTRL): its answer. */

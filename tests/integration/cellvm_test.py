@@ -464,6 +464,126 @@ def test_serial_input_survives_uart_kills():
     check(err.count("restarted as pid") == killed, "restarts: %s" % err)
 
 
+def check_regex_lines(out, path):
+    """Each output line against its regular expression (expected.re)."""
+    with open(path) as f:
+        pats = f.read().splitlines()
+    lines = out.splitlines()
+    check(len(lines) == len(pats), "%d lines of output, %d expected:\n%s"
+          % (len(lines), len(pats), out))
+    for n, (line, pat) in enumerate(zip(lines, pats), 1):
+        check(re.fullmatch(pat, line), "line %d %r does not match %r"
+              % (n, line, pat))
+
+
+def kit_guest(name, args=(), exact=True):
+    """A kit guest's checks all pass, and it says exactly what it should."""
+    need_kvm()
+    rc, out, err = run(["run", "--kernel", image(name)] + list(args),
+                       timeout=120)
+    check(rc == 0, "%s: exit %d\n%s%s" % (name, rc, out, err))
+    if exact:
+        check(out == expected(name), "%s printed:\n%s" % (name, out))
+    return out
+
+
+def test_pic_guest_passes():
+    kit_guest("pic")
+
+
+def test_ioapic_guest_passes():
+    kit_guest("ioapic")
+
+
+def test_lapic_guest_passes():
+    kit_guest("lapic")
+
+
+def test_pit_guest_passes():
+    kit_guest("pit")
+
+
+def test_rtc_guest_passes_and_keeps_host_time():
+    start = time.time()
+    out = kit_guest("rtc", exact=False)
+    end = time.time()
+    check_regex_lines(out, os.path.join(GUEST_SRC, "rtc", "expected.re"))
+    m = re.search(r"^rtc-time: (\S+)$", out, re.M)
+    got = time.mktime(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+    got -= time.timezone  # the RTC shows UTC
+    check(start - 2 <= got <= end + 1,
+          "RTC time %s is off the host clock by more than a second"
+          % m.group(1))
+
+
+def test_acpi_poweroff_stops_the_vm_with_status_0():
+    out = kit_guest("acpi-poweroff")
+    check(out.endswith("acpi-poweroff: powering off\n"), "output %r" % out)
+
+
+def smp(n, expected_file):
+    out = kit_guest("smp", ["--cpus", str(n), "--cmdline", "cpus=%d" % n],
+                    exact=False)
+    with open(os.path.join(GUEST_SRC, "smp", expected_file)) as f:
+        want = f.read()
+    # APs report in any order.
+    check(sorted(out.splitlines()) == sorted(want.splitlines()),
+          "smp with %d vCPUs printed:\n%s" % (n, out))
+
+
+def test_smp_two_vcpus_come_up_and_exchange_ipis():
+    smp(2, "expected.txt")
+
+
+def test_smp_four_vcpus_come_up_and_exchange_ipis():
+    smp(4, "expected-4.txt")
+
+
+def count_timer_while_killing(device, src):
+    """Kill one interrupt device while the guest counts a timer's ticks:
+    the count stays within 2% of the programmed rate (the guest checks),
+    and the VM goes on to exit 0."""
+    need_kvm()
+    hz = 128 if src == "rtc" else 100
+    p = start(["run", "--kernel", image("timer-count"), "--cmdline",
+               "src=%s hz=%d secs=5" % (src, hz)])
+    try:
+        first = running(p)
+        time.sleep(1.5)
+        os.kill(children(p.pid)["cellvm-dev-" + device], signal.SIGKILL)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    out = first + out
+    check("cellvm-dev-%s restarted as pid" % device in err,
+          "%s was not restarted: %s" % (device, err))
+    check(p.returncode == 0, "exit %d (count off by more than 2%%?):\n%s%s"
+          % (p.returncode, out, err))
+    check_regex_lines(out, os.path.join(GUEST_SRC, "timer-count",
+                                        "expected.re"))
+
+
+def test_killing_the_pit_loses_no_pit_tick():
+    count_timer_while_killing("pit", "pit")
+
+
+def test_killing_the_rtc_loses_no_rtc_tick():
+    count_timer_while_killing("rtc", "rtc")
+
+
+def test_killing_the_lapic_loses_no_lapic_timer_tick():
+    count_timer_while_killing("lapic", "lapic")
+
+
+def test_killing_the_ioapic_loses_no_pit_tick():
+    count_timer_while_killing("ioapic", "pit")
+
+
+def test_killing_the_pic_disturbs_no_timer():
+    count_timer_while_killing("pic", "pit")
+
+
 def bad_input(args, pattern, **kw):
     rc, out, err = run(args, **kw)
     lines = err.splitlines()
