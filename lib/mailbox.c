@@ -30,10 +30,14 @@ void mailbox_post(struct mailbox_page *p, unsigned nvcpus, unsigned cpu,
 	if (old == word)
 		return;
 	atomic_fetch_add(&m->wake, 1);
-	futex_wake(&m->wake, INT_MAX);
-	/* Only something new needs a vCPU out of KVM_RUN. */
-	if (word & ~old & (MB_INTR | MB_NMI | MB_INIT | MB_SIPI | MB_EXTINT) ||
-	    (word & MB_INTR && MB_VECTOR(word) != MB_VECTOR(old))) {
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&m->sleeping))
+		futex_wake(&m->wake, INT_MAX);
+	/* Only something new needs a vCPU out of KVM_RUN, and only if it is
+	 * in there: a vCPU outside looks at its offer before it enters. */
+	if (atomic_load(&m->in_guest) &&
+	    (word & ~old & (MB_INTR | MB_NMI | MB_INIT | MB_SIPI | MB_EXTINT) ||
+	     (word & MB_INTR && MB_VECTOR(word) != MB_VECTOR(old)))) {
 		atomic_fetch_add(&p->kick, 1);
 		if (atomic_load(&p->kicker_waiting))
 			futex_wake(&p->kick, 1);

@@ -46,6 +46,11 @@ enum {
 struct mailbox {
 	alignas(64) _Atomic uint64_t word;
 	_Atomic uint32_t wake;
+	/* Written by the runner: where the vCPU is, so the LAPIC wakes only
+	 * what needs waking. Set before the vCPU reads word (and the LAPIC
+	 * reads these after writing it): one of the two sees the other. */
+	_Atomic uint32_t in_guest; /* inside (or entering) KVM_RUN */
+	_Atomic uint32_t sleeping; /* halted, or waiting for a SIPI */
 };
 
 struct mailbox_page {

@@ -22,6 +22,19 @@
 #include "runner.h"
 #include "sandbox.h"
 
+/* Where the vCPU is: for the kicker (private) and the LAPIC (mailbox). */
+static void irq_in_guest(struct vcpu *v, uint32_t in)
+{
+	atomic_store(&v->in_guest, in);
+	if (v->vm->mbox)
+		atomic_store(&v->vm->mbox->mb[v->id].in_guest, in);
+}
+
+void irq_left_guest(struct vcpu *v)
+{
+	irq_in_guest(v, 0);
+}
+
 static uint64_t irq_offer_raw(const struct vcpu *v)
 {
 	return v->vm->mbox ? atomic_load(&v->vm->mbox->mb[v->id].word) : 0;
@@ -144,7 +157,7 @@ bool irq_before_entry(struct vcpu *v)
 	uint64_t offer, raw;
 	bool extint;
 
-	atomic_store(&v->in_guest, 1);
+	irq_in_guest(v, 1);
 	atomic_thread_fence(memory_order_seq_cst);
 	raw = irq_offer_raw(v);
 	atomic_store(&v->entered, raw);
@@ -152,7 +165,7 @@ bool irq_before_entry(struct vcpu *v)
 		v->injected = 0;
 	offer = irq_offer(v);
 	if (offer & (MB_INIT | MB_SIPI)) {
-		atomic_store(&v->in_guest, 0);
+		irq_in_guest(v, 0);
 		irq_init_sipi(v, offer);
 		return false;
 	}
@@ -199,9 +212,14 @@ static bool irq_wakes_halt(const struct vcpu *v)
 
 static void irq_sleep(struct vcpu *v)
 {
+	struct mailbox *mb = v->vm->mbox ? &v->vm->mbox->mb[v->id] : NULL;
 	struct futex_word w[3];
 	unsigned n = 0;
 
+	if (mb) {
+		atomic_store(&mb->sleeping, 1);
+		atomic_thread_fence(memory_order_seq_cst);
+	}
 	if (v->vm->mbox) {
 		w[n].word = &v->vm->mbox->mb[v->id].wake;
 		w[n].val = atomic_load(w[n].word);
@@ -209,15 +227,18 @@ static void irq_sleep(struct vcpu *v)
 	}
 	w[n].word = &v->wake;
 	w[n++].val = 0;
+	/* The boot vCPU also waits for the PIC's INTR (ExtINT). */
 	if (v->id == 0 && v->vm->irq) {
 		w[n].word = &v->vm->irq->seq;
-		w[n++].val = atomic_load(&v->vm->irq->seq);
+		w[n++].val = irq_page_prepare_sleep(v->vm->irq);
 	}
-	if (irq_wakes_halt(v) || atomic_load(&v->wake))
-		return;
-	if (v->state == VCPU_WAIT_SIPI && irq_offer(v) & (MB_INIT | MB_SIPI))
-		return;
-	futex_wait_any(w, n, 0);
+	if (!irq_wakes_halt(v) && !atomic_load(&v->wake) &&
+	    !(v->state == VCPU_WAIT_SIPI && irq_offer(v) & (MB_INIT | MB_SIPI)))
+		futex_wait_any(w, n, 0);
+	if (v->id == 0 && v->vm->irq)
+		irq_page_end_sleep(v->vm->irq);
+	if (mb)
+		atomic_store(&mb->sleeping, 0);
 }
 
 static bool irq_parking(const struct vcpu *v)

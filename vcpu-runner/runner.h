@@ -110,6 +110,7 @@ void vcpu_post(struct vcpu *v, int ring, uint64_t addr, uint64_t data);
 
 /* irq.c */
 bool irq_before_entry(struct vcpu *v);
+void irq_left_guest(struct vcpu *v);
 void irq_halt(struct vcpu *v);
 void irq_wait_sipi(struct vcpu *v);
 void *irq_kicker(void *arg);

@@ -352,7 +352,7 @@ void *vcpu_thread(void *arg)
 		if (!irq_before_entry(v))
 			continue;
 		r = ioctl(v->fd, KVM_RUN, 0);
-		atomic_store(&v->in_guest, 0);
+		irq_left_guest(v);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;
