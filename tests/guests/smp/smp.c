@@ -94,6 +94,8 @@ int main(const char *cmdline)
 	for (id = 0; id < n; id++)
 		kit_irq_set(VEC_PONG + id, pong_handler);
 	kit_printf("smp: %u cpus\n", n);
+	/* Every CPU says its APIC ID, read from its own APIC: the BSP first. */
+	kit_printf("cpu %u up\n", kit_lapic_id());
 	for (id = 1; id < n; id++)
 		if (kit_smp_start_ap(id, ap_main, 1000))
 			wait_flag(&ap_ready[id], TIMEOUT);
