@@ -26,10 +26,13 @@ void mailbox_post(struct mailbox_page *p, unsigned nvcpus, unsigned cpu,
 	if (cpu >= nvcpus)
 		return;
 	m = &p->mb[cpu];
-	old = atomic_exchange(&m->word, word);
+	old = atomic_load(&m->word); /* the LAPIC is the only writer */
 	if (old == word)
 		return;
+	/* The generation first: a reader that sees this word sees this
+	 * generation or a later one (the runner's re-injection guard). */
 	atomic_fetch_add(&m->wake, 1);
+	atomic_store(&m->word, word);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load(&m->sleeping))
 		futex_wake(&m->wake, INT_MAX);

@@ -45,7 +45,7 @@ enum {
 
 struct mailbox {
 	alignas(64) _Atomic uint64_t word;
-	_Atomic uint32_t wake;
+	_Atomic uint32_t wake; /* the offer's generation; moves before word */
 	/* Written by the runner: where the vCPU is, so the LAPIC wakes only
 	 * what needs waking. Set before the vCPU reads word (and the LAPIC
 	 * reads these after writing it): one of the two sees the other. */

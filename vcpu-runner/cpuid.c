@@ -3,7 +3,8 @@
  * not emulate. The local APICs are xAPICs in a separate process, so no
  * x2APIC and no TSC-deadline timer, and no KVM paravirtual feature that
  * works only with an in-kernel APIC (PV EOI, PV unhalt, PV IPIs, async page
- * faults); kvmclock and steal time stay.
+ * faults); kvmclock and steal time stay, and the hypervisor bit says
+ * they are there.
  */
 #include <linux/kvm_para.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "runner.h"
 
 #define CPUID1_ECX_X2APIC (1u << 21)
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID1_EDX_APIC (1u << 9)
 
@@ -45,6 +47,10 @@ void cpuid_filter(struct kvm_cpuid2 *c)
 		if (e->function == 1) {
 			e->ecx &=
 				~(CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE);
+			/* KVM leaves this to the VMM: without it a guest never
+			 * looks at the KVM leaves (no kvmclock, and no TSC
+			 * frequency without calibration). */
+			e->ecx |= CPUID1_ECX_HYPERVISOR;
 			e->edx |= CPUID1_EDX_APIC;
 		}
 		if (kvm_base && e->function == kvm_base + 1)

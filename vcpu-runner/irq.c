@@ -40,12 +40,25 @@ static uint64_t irq_offer_raw(const struct vcpu *v)
 	return v->vm->mbox ? atomic_load(&v->vm->mbox->mb[v->id].word) : 0;
 }
 
-/* The offer, less what this vCPU injected and the LAPIC has not seen. */
+/* The offer's generation: read after the word, it is at least the word's
+ * own (mailbox_post moves it first). */
+static uint32_t irq_offer_gen(const struct vcpu *v)
+{
+	return v->vm->mbox ? atomic_load(&v->vm->mbox->mb[v->id].wake) : 0;
+}
+
+/*
+ * The offer, less what this vCPU injected and the LAPIC has not taken yet:
+ * the report of an injection changes the offer (the vector's class enters
+ * the PPR), so until the generation moves on, the same vector must not be
+ * injected again. By generation, not by value: a timer can offer the same
+ * word again later, and that is a new interrupt.
+ */
 static uint64_t irq_offer(const struct vcpu *v)
 {
 	uint64_t offer = irq_offer_raw(v);
 
-	if (v->injected && offer == v->injected)
+	if (v->injected && irq_offer_gen(v) == v->injected_gen)
 		offer &= ~(MB_INTR | MB_NMI);
 	return offer;
 }
@@ -70,14 +83,15 @@ static void irq_accept(struct vcpu *v, unsigned what, unsigned vector)
 		vcpu_call(v, v->vm->lapic_ring, what, vector);
 }
 
-/* An injection: posted (see above). */
+/* An injection from offer generation gen: posted (see above). */
 static void irq_took(struct vcpu *v, unsigned what, unsigned vector,
-		     uint64_t offer)
+		     uint32_t gen)
 {
 	if (v->vm->lapic_ring < 0)
 		return;
 	vcpu_post(v, v->vm->lapic_ring, what, vector);
-	v->injected = offer;
+	v->injected = true;
+	v->injected_gen = gen;
 }
 
 /* The real-address-mode state a SIPI starts an AP in (SDM vol. 3, 9.4.4:
@@ -155,14 +169,16 @@ bool irq_before_entry(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	struct kvm_interrupt intr;
 	uint64_t offer, raw;
+	uint32_t gen;
 	bool extint;
 
 	irq_in_guest(v, 1);
 	atomic_thread_fence(memory_order_seq_cst);
 	raw = irq_offer_raw(v);
+	gen = irq_offer_gen(v);
 	atomic_store(&v->entered, raw);
-	if (raw != v->injected)
-		v->injected = 0;
+	if (v->injected && gen != v->injected_gen)
+		v->injected = false;
 	offer = irq_offer(v);
 	if (offer & (MB_INIT | MB_SIPI)) {
 		irq_in_guest(v, 0);
@@ -172,7 +188,7 @@ bool irq_before_entry(struct vcpu *v)
 	if (offer & MB_NMI) {
 		if (ioctl(v->fd, KVM_NMI) == 0)
 			count_inc(&v->stat->irq_injections);
-		irq_took(v, MB_ACCEPT_NMI, 2, raw);
+		irq_took(v, MB_ACCEPT_NMI, 2, gen);
 		offer &= ~MB_INTR; /* the rest once the LAPIC has seen it */
 	}
 	extint = irq_extint(v, offer);
@@ -188,9 +204,13 @@ bool irq_before_entry(struct vcpu *v)
 		intr.irq = (uint32_t)vcpu_call(v, v->vm->pic_ring,
 					       PIC_CTRL_INTA, 0) &
 			   0xff;
+		/* An ExtINT message the LAPIC latched is now taken. */
+		if (offer & MB_EXTINT && v->vm->lapic_ring >= 0)
+			vcpu_post(v, v->vm->lapic_ring, MB_ACCEPT_EXTINT,
+				  intr.irq);
 	} else {
 		intr.irq = MB_VECTOR(offer);
-		irq_accept(v, MB_ACCEPT_INTR, intr.irq);
+		irq_took(v, MB_ACCEPT_INTR, intr.irq, gen);
 	}
 	if (ioctl(v->fd, KVM_INTERRUPT, &intr) == 0)
 		count_inc(&v->stat->irq_injections);

@@ -53,7 +53,8 @@ struct vcpu {
 	_Atomic uint32_t wake;	   /* futex: halted vCPU, parked vCPU */
 	_Atomic uint32_t in_guest; /* inside (or entering) KVM_RUN */
 	_Atomic uint64_t entered;  /* mailbox offer it entered with */
-	uint64_t injected;	   /* offer injected from, until it changes */
+	bool injected;		   /* injected from offer generation ... */
+	uint32_t injected_gen;	   /* ... this one, until it moves on */
 	struct vcpu_stat *stat;
 };
 

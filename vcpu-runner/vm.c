@@ -176,10 +176,13 @@ static int vm_cpuid(struct vm *vm)
 		r = kvm_ioctl(vm->kvm, KVM_GET_SUPPORTED_CPUID,
 			      (unsigned long)vm->cpuid);
 		if (r != -E2BIG)
-			return r;
+			break;
 		free(vm->cpuid);
 		n *= 2;
 	}
+	if (r == 0)
+		cpuid_filter(vm->cpuid);
+	return r;
 }
 
 static int vm_memory(struct vm *vm, int fd)
