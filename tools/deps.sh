@@ -27,7 +27,7 @@ libseccomp-dev libcap-ng-dev libprotobuf-c-dev protobuf-c-compiler \
 libcmocka-dev"
 
 # The tests also boot the guest kit under QEMU and check formatting.
-TEST_DEPS="qemu-system-x86 clang-format clang-tidy cppcheck util-linux"
+TEST_DEPS="qemu-system-x86 clang-format clang-tidy cppcheck util-linux cpio"
 
 # A development build: test hooks on (release builds leave them out).
 configure() {
