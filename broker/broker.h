@@ -152,6 +152,10 @@ int child_status_page(struct child *c, unsigned nvcpus);
 
 /* family.c */
 int family_run(const struct options *opt);
+
+/* guest.c: fill in the default guest's kernel, initrd and command line
+ * (no --kernel given). 0, or -errno after saying why. */
+int default_guest(struct options *o);
 int family_hello(struct family *f, struct child *c);
 
 /* loop.c */

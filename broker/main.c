@@ -21,7 +21,7 @@
 
 static void usage(FILE *out)
 {
-	fputs("Usage: cellvm run --kernel FILE [options]\n"
+	fputs("Usage: cellvm run [--kernel FILE] [options]\n"
 	      "       cellvm --help | --version\n"
 	      "\n"
 	      "Run a virtual machine whose vCPUs, memory map and each device\n"
@@ -29,9 +29,15 @@ static void usage(FILE *out)
 	      "\n"
 	      "Options of run:\n"
 	      "  -k, --kernel FILE      kernel: PVH ELF, ELF64 vmlinux or "
-	      "bzImage\n"
+	      "bzImage;\n"
+	      "                         without it, the default guest "
+	      "(Debian's\n"
+	      "                         cloud kernel and a busybox shell)\n"
 	      "  -i, --initrd FILE      initial ramdisk\n"
-	      "  -c, --cmdline STRING   kernel command line\n"
+	      "  -c, --cmdline STRING   kernel command line (default guest:\n"
+	      "                         \""
+	      "console=ttyS0 panic=-1"
+	      "\")\n"
 	      "  -m, --mem SIZE         guest RAM: 512M, 2G, 65536K; a plain "
 	      "number\n"
 	      "                         is MiB (default 256M)\n"
@@ -250,11 +256,9 @@ static int cmd_run(int argc, char **argv)
 		log_err("unexpected argument '%s'", argv[optind]);
 		return 1;
 	}
-	if (!o.kernel) {
-		log_err("no kernel given: cellvm run --kernel FILE");
-		return 1;
-	}
 	log_set_level(o.log_level);
+	if (!o.kernel && default_guest(&o) < 0)
+		return 1;
 	return family_run(&o);
 }
 

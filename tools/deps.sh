@@ -26,6 +26,12 @@ BUILD_DEPS="gcc libc6-dev pkg-config meson ninja-build python3 \
 libseccomp-dev libcap-ng-dev libprotobuf-c-dev protobuf-c-compiler \
 libcmocka-dev"
 
+# The default guest comes from Debian's packages (tools/default-guest).
+GUEST_DEPS="cpio gzip"
+
+# Hosts whose KVM is not VMX/SVM boot it in the nested environment.
+NESTED_DEPS="qemu-system-x86"
+
 # The tests also boot the guest kit under QEMU and check formatting.
 TEST_DEPS="qemu-system-x86 clang-format clang-tidy cppcheck util-linux cpio"
 

@@ -9,6 +9,7 @@ finds none fails when CI=true and is skipped (exit 77) otherwise.
 import ctypes
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -630,6 +631,23 @@ def test_bad_cpu_count_and_serial_are_refused():
               r"^cellvm: invalid --cpus '0'")
     bad_input(["run", "--kernel", image("hello"), "--serial", "tcp:1"],
               r"^cellvm: invalid --serial")
+
+
+def test_run_without_kernel_and_no_default_guest_is_one_clear_error():
+    """cellvm run boots the default guest next to it or in datadir; a
+    copy of cellvm in a directory without one says what to do."""
+    with tempfile.TemporaryDirectory() as d:
+        lone = os.path.join(d, "cellvm")
+        shutil.copy(CELLVM, lone)
+        p = subprocess.run([lone, "run"], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=30)
+    lines = p.stderr.splitlines()
+    check(p.returncode == 1, "exit %d: %r" % (p.returncode, p.stderr))
+    check(len(lines) == 1 and re.match(
+        r"^cellvm: no --kernel given and no default guest .*"
+        r"tools/default-guest", lines[0]), "stderr %r" % p.stderr)
+    bad_input(["run", "--initrd", "/dev/null"],
+              r"^cellvm: --initrd needs --kernel$")
 
 
 def test_missing_dev_kvm_is_one_clear_error():

@@ -8,12 +8,13 @@ pure software mode (TCG) with AMD SVM exposed runs Debian's generic kernel
 Debian's cloud kernel ("L2") and the guest kit's images.
 
   nested.py build BUILD_DIR   fetch the packages (apt-get download), build
-                              the L2 and L1 initramfs images
+                              the default guest (L2) and L1's initramfs
   nested.py test BUILD_DIR    build, boot L1, run the scenarios; prints TAP
   nested.py shell BUILD_DIR   build, boot L1 and then the default guest
                               under cellvm on the console (interactive)
 
-Everything goes to BUILD_DIR/nested; the packages are cached there.
+The packages are cached in BUILD_DIR/debian (tools/debian.py), L1's image
+goes to BUILD_DIR/nested.
 """
 import glob
 import os
@@ -24,9 +25,11 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PACKAGES = ("linux-image-amd64", "linux-image-cloud-amd64", "busybox-static")
-L1_MODULES = ("virt/lib/irqbypass.ko", "arch/x86/kvm/kvm.ko",
-              "drivers/crypto/ccp/ccp.ko", "arch/x86/kvm/kvm-amd.ko")
+TOOLS = os.path.join(HERE, "..", "..", "tools")
+sys.path.insert(0, TOOLS)
+import debian  # noqa: E402
+
+L1_MODULES = ("irqbypass", "kvm", "ccp", "kvm-amd")
 GUESTS = ("hello", "smp", "lapic", "ioapic", "pic", "pit", "rtc",
           "acpi-poweroff", "timer-count")
 QEMU = ["qemu-system-x86_64", "-accel", "tcg,thread=multi",
@@ -34,78 +37,9 @@ QEMU = ["qemu-system-x86_64", "-accel", "tcg,thread=multi",
         "-no-reboot"]
 
 
-def sh(cmd, **kw):
-    subprocess.run(cmd, check=True, **kw)
-
-
-def fetch(work):
-    """Debian's generic and cloud kernels and busybox-static, unpacked."""
-    debs = os.path.join(work, "debs")
-    root = os.path.join(work, "root")
-    stamp = os.path.join(root, ".done")
-    if os.path.exists(stamp):
-        return root
-    os.makedirs(debs, exist_ok=True)
-    # The meta packages name the current kernel ABI: download that.
-    names = []
-    for pkg in PACKAGES:
-        out = subprocess.run(["apt-cache", "depends", pkg], check=True,
-                             capture_output=True, text=True).stdout
-        deps = [l.split(":", 1)[1].strip() for l in out.splitlines()
-                if l.strip().startswith("Depends: linux-image-")]
-        names.append(deps[0] if deps else pkg)
-    sh(["apt-get", "download"] + names, cwd=debs,
-       stdout=subprocess.DEVNULL)
-    shutil.rmtree(root, ignore_errors=True)
-    for deb in glob.glob(os.path.join(debs, "*.deb")):
-        sh(["dpkg-deb", "-x", deb, root])
-    open(stamp, "w").close()
-    return root
-
-
-def kernel(root, flavour):
-    """(version, vmlinuz path) of the generic or cloud kernel."""
-    for path in sorted(glob.glob(os.path.join(root, "boot", "vmlinuz-*"))):
-        ver = os.path.basename(path)[len("vmlinuz-"):]
-        if ver.endswith("-cloud-amd64") == (flavour == "cloud"):
-            return ver, path
-    sys.exit("no %s kernel in %s" % (flavour, root))
-
-
-def cpio(tree, out):
-    """A gzip'd newc archive of tree (an initramfs)."""
-    with open(out, "wb") as f:
-        find = subprocess.Popen(["find", "."], cwd=tree,
-                                stdout=subprocess.PIPE)
-        arc = subprocess.Popen(["cpio", "-o", "-H", "newc", "--quiet"],
-                               cwd=tree, stdin=find.stdout,
-                               stdout=subprocess.PIPE)
-        sh(["gzip", "-1"], stdin=arc.stdout, stdout=f)
-        arc.wait()
-        find.wait()
-
-
-def busybox_tree(tree, root):
-    shutil.rmtree(tree, ignore_errors=True)
-    for d in ("bin", "proc", "sys", "dev", "tmp", "mods"):
-        os.makedirs(os.path.join(tree, d))
-    shutil.copy(os.path.join(root, "bin", "busybox"),
-                os.path.join(tree, "bin", "busybox"))
-
-
 def install(path, dest, mode=0o755):
     shutil.copy(path, dest)
     os.chmod(dest, mode)
-
-
-def build_l2(work, root):
-    """The L2 initramfs: busybox and the scenario init (l2-init)."""
-    tree = os.path.join(work, "l2")
-    busybox_tree(tree, root)
-    install(os.path.join(HERE, "l2-init"), os.path.join(tree, "init"))
-    out = os.path.join(work, "l2.cpio.gz")
-    cpio(tree, out)
-    return out
 
 
 def libraries(binaries):
@@ -120,14 +54,17 @@ def libraries(binaries):
     return sorted(libs)
 
 
-def build_l1(work, root, build):
+def build_l1(work, root, build, l2):
     """The L1 initramfs: busybox, kvm_amd, cellvm, L2 and the kit."""
     tree = os.path.join(work, "l1")
-    busybox_tree(tree, root)
-    ver, _ = kernel(root, "generic")
-    for mod in L1_MODULES:
-        shutil.copy(os.path.join(root, "lib", "modules", ver, "kernel", mod),
-                    os.path.join(tree, "mods"))
+    debian.busybox_tree(tree, root)
+    ver, _ = debian.kernel(root, "generic")
+    moddir = os.path.join(root, "lib", "modules", ver)
+    order = debian.module_order(root, ver, L1_MODULES)
+    for mod in order:
+        shutil.copy(os.path.join(moddir, mod), os.path.join(tree, "mods"))
+    with open(os.path.join(tree, "mods", "order"), "w") as f:
+        f.write("".join(os.path.basename(m) + "\n" for m in order))
     bindir = os.path.join(tree, "opt", "cellvm")
     os.makedirs(bindir)
     binaries = [p for p in glob.glob(os.path.join(build, "cellvm*"))
@@ -142,25 +79,25 @@ def build_l1(work, root, build):
     os.makedirs(guests)
     for g in GUESTS:
         shutil.copy(os.path.join(build, "tests", "guests", g), guests)
-    _, vmlinuz = kernel(root, "cloud")
-    shutil.copy(vmlinuz, os.path.join(guests, "vmlinuz"))
-    shutil.copy(os.path.join(work, "l2.cpio.gz"), guests)
+    # Where cellvm looks for its default guest: next to it.
+    shutil.copytree(l2, os.path.join(bindir, "default-guest"))
     install(os.path.join(HERE, "l1-init"), os.path.join(tree, "init"))
     out = os.path.join(work, "l1.cpio.gz")
-    cpio(tree, out)
+    debian.cpio(tree, out)
     return out
 
 
 def build_all(build):
+    """L2 is the default guest (tools/default-guest), L1 carries it."""
+    l2 = debian.default_guest(build, os.path.join(TOOLS, "guest-init"))
     work = os.path.join(build, "nested")
     os.makedirs(work, exist_ok=True)
-    root = fetch(work)
-    build_l2(work, root)
-    return work, root, build_l1(work, root, build)
+    root = debian.fetch(os.path.join(build, "debian"))
+    return work, root, build_l1(work, root, build, l2)
 
 
 def boot_l1(root, l1, mode, interactive=False):
-    _, vmlinuz = kernel(root, "generic")
+    _, vmlinuz = debian.kernel(root, "generic")
     cmd = QEMU + ["-kernel", vmlinuz, "-initrd", l1, "-append",
                   "console=ttyS0 panic=-1 quiet cellvm.mode=" + mode]
     if interactive:
