@@ -156,6 +156,10 @@ int family_run(const struct options *opt);
 /* guest.c: fill in the default guest's kernel, initrd and command line
  * (no --kernel given). 0, or -errno after saying why. */
 int default_guest(struct options *o);
+
+/* guest.c: one line of warning when a Linux kernel (bzImage) is about to
+ * boot on a software-based KVM, where it may never finish. */
+void check_host_kvm(const struct options *o);
 int family_hello(struct family *f, struct child *c);
 
 /* loop.c */

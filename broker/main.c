@@ -259,6 +259,7 @@ static int cmd_run(int argc, char **argv)
 	log_set_level(o.log_level);
 	if (!o.kernel && default_guest(&o) < 0)
 		return 1;
+	check_host_kvm(&o);
 	return family_run(&o);
 }
 
