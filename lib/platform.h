@@ -15,6 +15,15 @@
  *            active high, but IRQ 9 (the SCI) is level, active high.
  * Legacy:    8259A pair + ELCR, 8254 PIT + port 0x61, MC146818 RTC, 16550A
  *            COM1, the test-exit port (no ACPI device: nothing to bind).
+ * PCI:       one host bridge, segment 0, bus 0 only. Configuration
+ *            mechanism #1 at 0xcf8/0xcfc and an ECAM window (ACPI MCFG,
+ *            reserved in E820) for bus 0. 00.0 is the host bridge; the
+ *            virtio devices are functions 0 of slots 1.. in the order the
+ *            broker starts them. Each has one 32-bit memory BAR (BAR0) of
+ *            PC_VIRTIO_BAR_SIZE, placed by cellvm in the MMIO window at
+ *            PC_PCI_BAR(slot) (the guest may size BARs, not move them),
+ *            and MSI-X; INTA of slot s is GSI PC_PCI_GSI(s), level,
+ *            active low (ACPI _PRT; no MADT override needed).
  * ACPI PM:   fixed hardware (not HW-reduced), PM1a event/control blocks
  *            and the 24-bit PM timer at 0x600; always in ACPI mode (no
  *            SMI_CMD: SCI_EN reads as 1); S5 is SLP_TYP 5. The power
@@ -67,6 +76,22 @@
 #define PC_COM1_PORT_LEN 8
 #define PC_TESTEXIT_PORT 0xf4
 #define PC_TESTEXIT_PORT_LEN 4
+
+/* PCI (see above). */
+#define PC_PCI_CONF_PORT 0xcf8 /* CONFIG_ADDRESS at 0xcf8, DATA at 0xcfc */
+#define PC_PCI_CONF_PORT_LEN 8
+#define PC_PCI_ECAM_ADDR 0xe0000000u
+#define PC_PCI_ECAM_SIZE 0x100000u /* bus 0: 32 slots x 8 functions x 4K */
+#define PC_PCI_MMIO_ADDR 0xc0000000u /* 32-bit BAR window */
+#define PC_PCI_MMIO_SIZE 0x20000000u
+#define PC_PCI_SLOTS 32
+#define PC_PCI_HOST_VENDOR 0x1b36 /* Red Hat: generic PCIe host bridge */
+#define PC_PCI_HOST_DEVICE 0x0008
+#define PC_PCI_GSI_BASE 16 /* the I/O APIC pins 16-23 */
+#define PC_PCI_GSIS 8
+#define PC_PCI_GSI(slot) (PC_PCI_GSI_BASE + ((slot) - 1) % PC_PCI_GSIS)
+#define PC_VIRTIO_BAR_SIZE 0x8000u
+#define PC_PCI_BAR(slot) (PC_PCI_MMIO_ADDR + (slot)*PC_VIRTIO_BAR_SIZE)
 
 /*
  * ACPI fixed hardware (ACPI 6.3, 4.8 "ACPI Hardware Features"): PM1a
