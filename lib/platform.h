@@ -81,7 +81,7 @@
 #define PC_PCI_CONF_PORT 0xcf8 /* CONFIG_ADDRESS at 0xcf8, DATA at 0xcfc */
 #define PC_PCI_CONF_PORT_LEN 8
 #define PC_PCI_ECAM_ADDR 0xe0000000u
-#define PC_PCI_ECAM_SIZE 0x100000u /* bus 0: 32 slots x 8 functions x 4K */
+#define PC_PCI_ECAM_SIZE 0x100000u   /* bus 0: 32 slots x 8 functions x 4K */
 #define PC_PCI_MMIO_ADDR 0xc0000000u /* 32-bit BAR window */
 #define PC_PCI_MMIO_SIZE 0x20000000u
 #define PC_PCI_SLOTS 32
@@ -89,7 +89,7 @@
 #define PC_PCI_HOST_DEVICE 0x0008
 #define PC_PCI_GSI_BASE 16 /* the I/O APIC pins 16-23 */
 #define PC_PCI_GSIS 8
-#define PC_PCI_GSI(slot) (PC_PCI_GSI_BASE + ((slot) - 1) % PC_PCI_GSIS)
+#define PC_PCI_GSI(slot) (PC_PCI_GSI_BASE + ((slot)-1) % PC_PCI_GSIS)
 #define PC_VIRTIO_BAR_SIZE 0x8000u
 #define PC_PCI_BAR(slot) (PC_PCI_MMIO_ADDR + (slot)*PC_VIRTIO_BAR_SIZE)
 

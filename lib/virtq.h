@@ -28,7 +28,7 @@
 
 #include "guestmem.h"
 
-#define VIRTQ_MAX_SIZE 1024 /* largest queue size a device offers */
+#define VIRTQ_MAX_SIZE 1024	      /* largest queue size a device offers */
 #define VIRTQ_MAX_BUFS VIRTQ_MAX_SIZE /* buffers in one chain */
 
 /* Descriptor flags (2.7.5). */
@@ -58,8 +58,8 @@ struct virtq_buf {
 };
 
 struct virtq_chain {
-	uint16_t head; /* the index the used element names */
-	unsigned n;    /* buffers; device-readable ones come first */
+	uint16_t head;	    /* the index the used element names */
+	unsigned n;	    /* buffers; device-readable ones come first */
 	unsigned nread;	    /* how many of them are device-readable */
 	uint64_t read_len;  /* bytes in the device-readable buffers */
 	uint64_t write_len; /* bytes in the device-writable buffers */
@@ -71,8 +71,8 @@ struct virtq_chain {
  * (descriptor table 16, available ring 2, used ring 4) and size is a
  * power of 2 no larger than max. 0, or -EINVAL with *why set.
  */
-int virtq_check(const struct guestmem *m, const struct virtq *q,
-		unsigned max, const char **why);
+int virtq_check(const struct guestmem *m, const struct virtq *q, unsigned max,
+		const char **why);
 
 /* True if the driver made a chain available that was not taken yet. */
 bool virtq_pending(const struct guestmem *m, const struct virtq *q);
@@ -110,8 +110,8 @@ size_t virtq_read(const struct virtq_chain *c, uint64_t off, void *dst,
 		  size_t len);
 
 /* Copy into the device-writable buffers, from byte off of theirs. */
-size_t virtq_write(const struct virtq_chain *c, uint64_t off,
-		   const void *src, size_t len);
+size_t virtq_write(const struct virtq_chain *c, uint64_t off, const void *src,
+		   size_t len);
 
 /*
  * iovecs for len bytes from byte off of the readable (writable == false)
