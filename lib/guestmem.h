@@ -23,7 +23,10 @@ struct guestmem {
 /* Map size bytes of the RAM memfd fd. 0, or -errno. */
 int guestmem_map(struct guestmem *m, int fd, uint64_t size);
 
-/* Describe RAM already mapped at ram (tests): fills m. 0 or -EINVAL. */
+/*
+ * Describe RAM already mapped at ram (tests): fills m. 0, or -EINVAL if
+ * ram is not 4 KiB-aligned (a guest-aligned ring must be host-aligned).
+ */
 int guestmem_init(struct guestmem *m, void *ram, uint64_t size);
 
 /* Host pointer for [gpa, gpa + len) if it lies in one RAM bank, else

@@ -69,7 +69,9 @@ struct virtq_chain {
 /*
  * Whether the queue's rings lie in RAM with the alignment 2.7 asks for
  * (descriptor table 16, available ring 2, used ring 4) and size is a
- * power of 2 no larger than max. 0, or -EINVAL with *why set.
+ * power of 2 no larger than max or VIRTQ_MAX_SIZE. 0, or -EINVAL with
+ * *why set. The functions below check the same again and refuse (or do
+ * nothing) on a queue that fails it.
  */
 int virtq_check(const struct guestmem *m, const struct virtq *q, unsigned max,
 		const char **why);
@@ -83,11 +85,13 @@ bool virtq_pending(const struct guestmem *m, const struct virtq *q);
  * malformed one (*why says what; q is unchanged). Refused: an available
  * index more than size ahead of last_avail; a head or next index outside
  * the table; a loop (more descriptors than the table holds); a buffer not
- * wholly inside one RAM bank; a device-readable buffer after a writable
- * one; an indirect descriptor with NEXT, inside an indirect table, or
- * whose table is empty, not a multiple of 16 bytes, longer than
- * VIRTQ_MAX_BUFS entries or outside RAM; more than VIRTQ_MAX_BUFS
- * buffers; totals above 4 GiB - 1. Zero-length buffers are kept.
+ * wholly inside one RAM bank (an empty one must still start inside); a
+ * device-readable buffer after a writable one; an indirect descriptor
+ * with NEXT, inside an indirect table, or whose table is empty, not a
+ * multiple of 16 bytes, longer than VIRTQ_MAX_BUFS entries or outside
+ * RAM; more than VIRTQ_MAX_BUFS buffers; a chain of more than 4 GiB - 1
+ * bytes, readable and writable together (2.7.5.2). Zero-length buffers
+ * are kept.
  */
 int virtq_pop(const struct guestmem *m, struct virtq *q, struct virtq_chain *c,
 	      const char **why);
