@@ -52,9 +52,8 @@ static void *devloop_map(int *fds, size_t nfds, int field, size_t size,
 }
 
 /* Map n message rings; a producer's ring is laid out for no vCPU. */
-static int devloop_rings(struct devloop *d, struct ring **r, size_t n,
-			 const int32_t *field, int *fds, size_t nfds,
-			 const char *what)
+static int devloop_rings(struct ring **r, size_t n, const int32_t *field,
+			 int *fds, size_t nfds, bool produce, const char *what)
 {
 	size_t i;
 
@@ -62,6 +61,9 @@ static int devloop_rings(struct devloop *d, struct ring **r, size_t n,
 		r[i] = devloop_map(fds, nfds, field[i], ring_size(1), what);
 		if (!r[i] || ring_check(r[i], ring_size(1), 1) < 0)
 			return -EINVAL;
+		/* We are the only producer: finish what a dead one began. */
+		if (produce && ring_repair(r[i]))
+			log_warn("filled a message slot a dead instance left");
 	}
 	return 0;
 }
@@ -154,11 +156,11 @@ static int devloop_setup(struct devloop *d, const Cellvm__SetupDeviceRequest *s,
 	sandbox_set_note(&d->status->bad_syscall);
 	d->nin = (unsigned)s->n_input_fds;
 	d->nout = (unsigned)s->n_output_fds;
-	r = devloop_rings(d, d->in, s->n_input_fds, s->input_fds, fds, nfds,
+	r = devloop_rings(d->in, s->n_input_fds, s->input_fds, fds, nfds, false,
 			  "input ring");
 	if (!r)
-		r = devloop_rings(d, d->out, s->n_output_fds, s->output_fds,
-				  fds, nfds, "output ring");
+		r = devloop_rings(d->out, s->n_output_fds, s->output_fds, fds,
+				  nfds, true, "output ring");
 	if (r < 0)
 		return r;
 	if (s->irq_fd) {

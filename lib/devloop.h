@@ -33,8 +33,10 @@
 #include "mailbox.h"
 #include "ring.h"
 
-#define DEV_MAX_INPUTS 2
-#define DEV_MAX_OUTPUTS 2
+/* The LAPIC takes messages from the I/O APIC and every MSI-capable device;
+ * the PCI host sends configuration changes to every PCI device. */
+#define DEV_MAX_INPUTS 12
+#define DEV_MAX_OUTPUTS 12
 #define DEV_MAX_SOURCES 32
 
 /* Generic part of block 0 of every device state, before the model's own. */

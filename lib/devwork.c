@@ -182,20 +182,25 @@ bool devwork_serve(struct devloop *d)
 	bool any = false;
 	unsigned i;
 
+	/*
+	 * Messages first: a device that posted one to us before a vCPU
+	 * went on (the PCI host's sync config writes) is then seen to have
+	 * acted before anything that vCPU asks of us next.
+	 */
 	for (;;) {
 		c = state_ro(&d->st, 0);
-		if (ring_peek(d->ring, c->ring_tail, &q)) {
-			devwork_request(d, &q);
-			any = true;
-			continue;
-		}
 		for (i = 0; i < d->nin; i++) {
 			if (ring_peek(d->in[i], c->in_tail[i], &q))
 				break;
 		}
-		if (i == d->nin)
+		if (i < d->nin) {
+			devwork_message(d, i, &q);
+			any = true;
+			continue;
+		}
+		if (!ring_peek(d->ring, c->ring_tail, &q))
 			return any;
-		devwork_message(d, i, &q);
+		devwork_request(d, &q);
 		any = true;
 	}
 }

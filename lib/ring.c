@@ -185,6 +185,28 @@ void ring_recover(struct ring *r, uint32_t tail)
 		futex_wake(&s->seq, INT_MAX);
 }
 
+unsigned ring_repair(struct ring *r)
+{
+	uint32_t head = atomic_load(&r->head), pos, i;
+	struct ring_slot *s;
+	unsigned n = 0;
+
+	/* The last lap before head: a slot still free for its position
+	 * there was claimed and never posted. */
+	for (i = 1; i <= RING_SLOTS; i++) {
+		pos = head - i;
+		s = &r->slot[pos & SLOT_MASK];
+		if (atomic_load_explicit(&s->seq, memory_order_acquire) != pos)
+			continue;
+		memset(&s->req, 0, sizeof(s->req));
+		atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+		n++;
+	}
+	if (n)
+		ring_ring(r);
+	return n;
+}
+
 uint32_t ring_oldest(struct ring *r)
 {
 	uint32_t head = atomic_load(&r->head), oldest = head, pos, i;

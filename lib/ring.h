@@ -102,6 +102,15 @@ void ring_post_lazy(struct ring *r, const struct ring_req *req);
  */
 uint64_t ring_call(struct ring *r, const struct ring_req *req);
 
+/*
+ * A restarted producer of a message ring it alone posts to: a dead
+ * instance may have claimed a slot (moved head) and died before posting
+ * it, which would stop the consumer there for good. Post filler into any
+ * such slot: flags 0 and id 0 (a consumer ignores a request that is not
+ * RING_MSG, and counts it as bad). Returns the number of slots filled.
+ */
+unsigned ring_repair(struct ring *r);
+
 /* --- consumer side (the device) --- */
 
 /* True, with a copy of the request, if position pos has been posted. */

@@ -56,7 +56,8 @@ static int dispatch_add_pio(struct dispatch *d, const Cellvm__Region *r)
 				(unsigned long long)p, r->owner);
 			return -EINVAL;
 		}
-		d->pio[p] = (uint8_t)(r->ring + 1);
+		d->pio[p] = (uint8_t)(r->ring + 1) |
+			    (r->sync_writes ? DISPATCH_PIO_SYNC : 0);
 	}
 	return 0;
 }
@@ -75,7 +76,7 @@ int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
 	for (i = 0; i < plan->n_regions; i++) {
 		const Cellvm__Region *reg = plan->regions[i];
 
-		if (reg->ring >= nrings || nrings > 255) {
+		if (reg->ring >= nrings || nrings >= DISPATCH_PIO_SYNC) {
 			log_err("plan: region of %s names ring %u of %u",
 				reg->owner, reg->ring, nrings);
 			return -EINVAL;
@@ -92,9 +93,10 @@ int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
 	return 0;
 }
 
-int dispatch_pio(const struct dispatch *d, uint16_t port)
+int dispatch_pio(const struct dispatch *d, uint16_t port, bool *sync)
 {
-	return (int)d->pio[port] - 1;
+	*sync = d->pio[port] & DISPATCH_PIO_SYNC;
+	return (int)(d->pio[port] & ~DISPATCH_PIO_SYNC) - 1;
 }
 
 int dispatch_mmio(const struct dispatch *d, uint64_t addr, bool *sync)

@@ -30,7 +30,8 @@ struct mmio_range {
 };
 
 struct dispatch {
-	uint8_t *pio; /* 65536 entries: ring index + 1, 0 = nobody */
+	uint8_t *pio; /* 65536 entries: ring index + 1 (0: nobody), and
+		       * DISPATCH_PIO_SYNC if writes wait for the device */
 	struct mmio_range mmio[RUNNER_MAX_MMIO];
 	unsigned nmmio;
 };
@@ -123,7 +124,8 @@ void cpuid_for_vcpu(struct kvm_cpuid2 *c, unsigned id);
 /* dispatch.c */
 int dispatch_build(struct dispatch *d, const Cellvm__Plan *plan,
 		   unsigned nrings);
-int dispatch_pio(const struct dispatch *d, uint16_t port);
+#define DISPATCH_PIO_SYNC 0x80
+int dispatch_pio(const struct dispatch *d, uint16_t port, bool *sync);
 /* The ring of addr (-1: nobody); *sync: its writes are synchronous. */
 int dispatch_mmio(const struct dispatch *d, uint64_t addr, bool *sync);
 

@@ -227,9 +227,10 @@ static void vcpu_io(struct vcpu *v)
 	/* String I/O (REP INS/OUTS) comes as count accesses in a row. */
 	for (i = 0; i < run->io.count; i++, data += size) {
 		uint16_t port = run->io.port;
+		bool sync;
+		int ring = dispatch_pio(&v->vm->dispatch, port, &sync);
 
-		vcpu_access(v, dispatch_pio(&v->vm->dispatch, port), port, size,
-			    write, data, 0, false);
+		vcpu_access(v, ring, port, size, write, data, 0, sync);
 	}
 }
 

@@ -176,6 +176,29 @@ static void test_recover_releases_a_slot_a_dead_consumer_kept(void **state)
 	free(r);
 }
 
+static void test_repair_posts_filler_where_a_producer_died(void **state)
+{
+	struct ring *r = ring_new(1);
+	struct ring_req q = req_write(1, 2, 0), out;
+
+	assert_int_equal(ring_repair(r), 0);
+	ring_post(r, &q);
+	/* A producer claims position 1 and dies before posting it. */
+	atomic_store(&r->head, 2);
+	ring_post(r, &q);
+	assert_false(ring_peek(r, 1, &out));
+	assert_int_equal(ring_repair(r), 1);
+	assert_true(ring_peek(r, 0, &out));
+	assert_true(ring_peek(r, 1, &out));
+	assert_int_equal(out.flags, 0);
+	assert_true(ring_peek(r, 2, &out));
+	assert_int_equal(out.flags, q.flags);
+	/* Released slots are not touched. */
+	ring_release(r, 0);
+	assert_int_equal(ring_repair(r), 0);
+	free(r);
+}
+
 static void test_recover_on_a_fresh_ring_does_nothing(void **state)
 {
 	struct ring *r = ring_new(1);
@@ -300,6 +323,8 @@ int main(void)
 		cmocka_unit_test(
 			test_oldest_posted_position_is_found_from_the_ring),
 		cmocka_unit_test(test_answer_for_a_bad_vcpu_is_dropped),
+		cmocka_unit_test(
+			test_repair_posts_filler_where_a_producer_died),
 		cmocka_unit_test(
 			test_two_processes_scratch_register_round_trips),
 	};
