@@ -16,13 +16,21 @@
 #include "ring.h"
 #include "status.h"
 
-#define BROKER_MAX_DEVICES 16
+#define BROKER_MAX_DEVICES 24
 #define BROKER_MAX_TRIGGERS 4
+#define BROKER_MAX_DISKS 4
+#define BROKER_MAX_VIRTIO 8 /* PCI devices: one INTx line each */
+#define BROKER_MAX_LINKS 32
 
 enum serial_kind {
 	SERIAL_STDIO,
 	SERIAL_FILE,
 	SERIAL_NONE
+};
+
+struct disk_opt {
+	const char *path;
+	bool read_only;
 };
 
 struct test_trigger {
@@ -44,14 +52,24 @@ struct options {
 	int log_level;
 	struct test_trigger trigger[BROKER_MAX_TRIGGERS];
 	unsigned ntriggers;
+	struct disk_opt disk[BROKER_MAX_DISKS];
+	unsigned ndisks;
+	const char *tap;      /* --net tap=NAME: the host side */
+	uint8_t mac[6];	      /* the guest's */
+	bool rng;	      /* a virtio-rng device (default on) */
+	const char *vconsole; /* --vconsole FILE: a virtio-console */
 };
 
-/* Message rings between devices (ARCHITECTURE.md, "Interrupt path"). */
-enum channel {
-	CH_NONE,
-	CH_LAPIC_MSG,  /* interrupt messages: I/O APIC (and MSI) -> LAPIC */
-	CH_IOAPIC_EOI, /* EOI broadcasts: LAPIC -> I/O APIC */
-	CH_COUNT,
+/*
+ * Message rings between devices (ARCHITECTURE.md, "Interrupt path"), one
+ * per producer and consumer: interrupt messages I/O APIC -> LAPIC and
+ * MSI-X device -> LAPIC, EOI broadcasts LAPIC -> I/O APIC, configuration
+ * changes PCI host -> PCI device. A device's inputs and outputs are its
+ * links in the order they were made.
+ */
+struct link {
+	unsigned from, to; /* device numbers */
+	int fd;
 };
 
 struct dev_range {
@@ -72,7 +90,13 @@ struct dev_desc {
 	bool sync_writes; /* the vCPUs wait for its writes */
 	bool mailbox;	  /* offers interrupts to the vCPUs (the LAPIC) */
 	bool pic;	  /* the runner acknowledges ExtINT here */
-	enum channel in[2], out[2];
+	bool ioapic;	  /* sends interrupt messages, takes EOIs */
+	bool pci_host;	  /* tells the PCI devices about config writes */
+	/* PCI devices (virtio): slot, type, backing file, guest RAM. */
+	unsigned pci_slot; /* 0: not a PCI device */
+	unsigned virtio_type;
+	int backing_fd; /* disk image or tap; -1: none */
+	bool read_only;
 };
 
 enum child_kind {
@@ -125,7 +149,10 @@ struct family {
 	char dir[4096]; /* where the child binaries are */
 	int devnull;
 	int kvm_fd, kernel_fd, initrd_fd, ram_fd, irq_fd, mbox_fd;
-	int channel_fd[CH_COUNT];
+	struct link link[BROKER_MAX_LINKS];
+	unsigned nlinks;
+	struct dev_desc pcidev[BROKER_MAX_VIRTIO]; /* made from the options */
+	unsigned npcidev;
 	const struct irq_page *irq; /* read-only view for --stats */
 	struct child runner, mmu;
 	struct child dev[BROKER_MAX_DEVICES];
@@ -140,6 +167,11 @@ struct family {
 /* devices.c */
 extern const struct dev_desc dev_table[];
 extern const unsigned dev_table_len;
+
+/* pcidev.c: the virtio devices the options ask for, their backing files
+ * opened; 0, or -errno after saying why. */
+int pcidev_plan(struct family *f);
+void pcidev_close(struct family *f);
 
 /* spawn.c */
 int child_spawn(struct family *f, struct child *c);

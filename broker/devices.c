@@ -9,6 +9,11 @@
 	{                                                                     \
 		.space = CELLVM__REGION__SPACE__PIO, .base = (b), .size = (n) \
 	}
+#define PORTS_SYNC(b, n)                                                       \
+	{                                                                      \
+		.space = CELLVM__REGION__SPACE__PIO, .base = (b), .size = (n), \
+		.sync = true                                                   \
+	}
 #define MMIO(b, n, s)                                              \
 	{                                                          \
 		.space = CELLVM__REGION__SPACE__MMIO, .base = (b), \
@@ -36,8 +41,7 @@ const struct dev_desc dev_table[] = {
 	  .range = { MMIO(PC_IOAPIC_ADDR, 0x1000, false) },
 	  .gsi = -1,
 	  .irq_page = true,
-	  .in = { CH_IOAPIC_EOI },
-	  .out = { CH_LAPIC_MSG } },
+	  .ioapic = true },
 	/*
 	 * The vCPUs wait for every write: a write can change what may be
 	 * injected next (TPR), and on a machine with fewer cores than busy
@@ -46,9 +50,7 @@ const struct dev_desc dev_table[] = {
 	{ .name = "lapic",
 	  .range = { MMIO(PC_LAPIC_ADDR, 0x1000, true) },
 	  .gsi = -1,
-	  .mailbox = true,
-	  .in = { CH_LAPIC_MSG },
-	  .out = { CH_IOAPIC_EOI } },
+	  .mailbox = true },
 	/* The 8254 and port 0x61 (channel 2 gate, speaker). */
 	{ .name = "pit",
 	  .range = { PORTS(PC_PIT_PORT, PC_PIT_PORT_LEN), PORTS(PC_PORT61, 1) },
@@ -63,6 +65,16 @@ const struct dev_desc dev_table[] = {
 			   PC_PM_TMR_BLK + PC_PM_TMR_LEN - PC_PM1A_EVT_BLK) },
 	  .gsi = PC_IRQ_SCI,
 	  .irq_page = true },
+	/*
+	 * The vCPUs wait for configuration writes: one that turns a device's
+	 * MSI-X on is passed to that device before the guest goes on to use
+	 * it (pci.h).
+	 */
+	{ .name = "pci",
+	  .range = { PORTS_SYNC(PC_PCI_CONF_PORT, PC_PCI_CONF_PORT_LEN),
+		     MMIO(PC_PCI_ECAM_ADDR, PC_PCI_ECAM_SIZE, true) },
+	  .gsi = -1,
+	  .pci_host = true },
 };
 
 const unsigned dev_table_len = sizeof(dev_table) / sizeof(dev_table[0]);

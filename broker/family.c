@@ -122,14 +122,12 @@ static int family_open(struct family *f)
 	return 0;
 }
 
-/* The shared pages of the interrupt path: lines, mailboxes, channels. */
+/* The shared pages of the interrupt path: lines and mailboxes. */
 static int family_irq_pages(struct family *f)
 {
 	size_t mlen = mailbox_page_size(f->opt->cpus);
 	struct mailbox_page *mb;
 	struct irq_page *p;
-	struct ring *r;
-	unsigned i;
 
 	f->irq_fd = shm_create("cellvm-irq", sizeof(struct irq_page));
 	if (f->irq_fd < 0)
@@ -147,17 +145,65 @@ static int family_irq_pages(struct family *f)
 		return -errno;
 	mailbox_page_init(mb, f->opt->cpus);
 	munmap(mb, mlen);
-	for (i = CH_NONE + 1; i < CH_COUNT; i++) {
-		f->channel_fd[i] = shm_create("cellvm-channel", ring_size(1));
-		if (f->channel_fd[i] < 0)
-			return f->channel_fd[i];
-		r = shm_map(f->channel_fd[i], ring_size(1), 1);
-		if (!r)
-			return -errno;
-		ring_init(r, 1);
-		munmap(r, ring_size(1));
-	}
 	return 0;
+}
+
+/* A message ring from device from to device to (struct link). */
+static int family_link(struct family *f, unsigned from, unsigned to)
+{
+	struct link *l;
+	struct ring *r;
+
+	if (f->nlinks == BROKER_MAX_LINKS)
+		return -E2BIG;
+	l = &f->link[f->nlinks];
+	l->fd = shm_create("cellvm-channel", ring_size(1));
+	if (l->fd < 0)
+		return l->fd;
+	r = shm_map(l->fd, ring_size(1), 1);
+	if (!r)
+		return -errno;
+	ring_init(r, 1);
+	munmap(r, ring_size(1));
+	l->from = from;
+	l->to = to;
+	f->nlinks++;
+	return 0;
+}
+
+/*
+ * The message rings: I/O APIC <-> LAPIC first (each one's first input and
+ * output), then per PCI device one ring from the PCI host (the host's
+ * outputs in slot order) and one to the LAPIC (MSI-X).
+ */
+static int family_links(struct family *f)
+{
+	int ioapic = -1, lapic = -1, host = -1, r = 0;
+	unsigned i;
+
+	for (i = 0; i < f->ndev; i++) {
+		const struct dev_desc *d = f->dev[i].dev;
+
+		if (d->ioapic)
+			ioapic = (int)i;
+		if (d->mailbox)
+			lapic = (int)i;
+		if (d->pci_host)
+			host = (int)i;
+	}
+	if (ioapic < 0 || lapic < 0 || host < 0)
+		return -EINVAL;
+	r = family_link(f, (unsigned)ioapic, (unsigned)lapic);
+	if (!r)
+		r = family_link(f, (unsigned)lapic, (unsigned)ioapic);
+	for (i = 0; !r && i < f->ndev; i++) {
+		if (!f->dev[i].dev->pci_slot)
+			continue;
+		r = family_link(f, (unsigned)host, i);
+		if (!r)
+			r = family_link(f, i, (unsigned)lapic);
+	}
+	return r;
 }
 
 static int family_devices(struct family *f)
@@ -165,13 +211,17 @@ static int family_devices(struct family *f)
 	unsigned i;
 	int r;
 
-	for (i = 0; i < dev_table_len; i++) {
+	r = pcidev_plan(f);
+	if (r < 0)
+		return r;
+	for (i = 0; i < dev_table_len + f->npcidev; i++) {
 		struct child *c = &f->dev[f->ndev];
 		size_t len = ring_size(f->opt->cpus);
 
 		memset(c, 0, sizeof(*c));
 		c->kind = CHILD_DEVICE;
-		c->dev = &dev_table[i];
+		c->dev = i < dev_table_len ? &dev_table[i]
+					   : &f->pcidev[i - dev_table_len];
 		c->index = f->ndev++;
 		c->pidfd = c->ctl = c->state_fd = -1;
 		snprintf(c->name, sizeof(c->name), "cellvm-dev-%s",
@@ -187,7 +237,7 @@ static int family_devices(struct family *f)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return family_links(f);
 }
 
 static void family_child_init(struct child *c, const char *name,
@@ -423,6 +473,7 @@ static void family_teardown(struct family *f)
 		child_kill(all[i]);
 	for (i = 0; i < n; i++)
 		child_reap(all[i], cause, sizeof(cause));
+	pcidev_close(f);
 	console_restore(f);
 }
 

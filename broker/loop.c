@@ -14,6 +14,7 @@
 #include "broker.h"
 #include "clock.h"
 #include "log.h"
+#include "virtio_pci.h"
 
 #define STOP_TIMEOUT_MS 3000
 #define RESTART_WINDOW_NS (60ull * 1000000000ull)
@@ -26,6 +27,7 @@ enum {
 	EV_STDIN,
 	EV_CTL = 0x100,	  /* + child number */
 	EV_PIDFD = 0x200, /* + child number */
+	EV_INPUT = 0x300, /* + child number: its backing fd has input */
 };
 
 static struct child *loop_child(struct family *f, unsigned n)
@@ -62,13 +64,60 @@ static int loop_watch_child(struct family *f, unsigned n)
 	return r;
 }
 
+/*
+ * A device that receives from its backing fd (the network device's tap)
+ * sleeps on its ring; the broker watches the fd for it, edge-triggered
+ * (one wakeup per arrival, not one per poll while frames wait).
+ */
+static int loop_watch_input(struct family *f, unsigned n)
+{
+	struct child *c = loop_child(f, n);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+				  .data.u64 = EV_INPUT + n };
+
+	if (!c->dev || c->dev->virtio_type != VIRTIO_ID_NET ||
+	    c->dev->backing_fd < 0)
+		return 0;
+	if (epoll_ctl(f->epoll, EPOLL_CTL_ADD, c->dev->backing_fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The PCI host's table of functions: one per PCI device, in slot order,
+ * each told on the host's output of the same rank. */
+static void device_pci_functions(struct family *f,
+				 Cellvm__SetupDeviceRequest *req,
+				 Cellvm__PciFunction *fn,
+				 Cellvm__PciFunction **fnp)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < f->ndev; i++) {
+		const struct dev_desc *d = f->dev[i].dev;
+
+		if (!d->pci_slot)
+			continue;
+		cellvm__pci_function__init(&fn[n]);
+		fn[n].slot = d->pci_slot;
+		fn[n].virtio_type = d->virtio_type;
+		fn[n].bar0 = (uint32_t)d->range[0].base;
+		fn[n].msix_vectors = VIRTIO_MSIX_MAX;
+		fn[n].output = n;
+		fnp[n] = &fn[n];
+		n++;
+	}
+	req->n_pci_functions = n;
+	req->pci_functions = fnp;
+}
+
 int device_setup(struct family *f, struct child *c)
 {
 	Cellvm__SetupDeviceRequest req = CELLVM__SETUP_DEVICE_REQUEST__INIT;
 	const struct dev_desc *dd = c->dev;
 	ctl_msg m = CELLVM__CONTROL__INIT;
-	int32_t in[2], out[2];
-	int fds[12], nfds = 0;
+	int32_t in[BROKER_MAX_LINKS], out[BROKER_MAX_LINKS];
+	Cellvm__PciFunction fn[BROKER_MAX_VIRTIO], *fnp[BROKER_MAX_VIRTIO];
+	int fds[CTL_MAX_FDS], nfds = 0;
 	unsigned i;
 
 	req.name = (char *)dd->name;
@@ -77,14 +126,30 @@ int device_setup(struct family *f, struct child *c)
 	req.source_id = c->index;
 	req.mem_size = f->opt->mem;
 	req.log_level = (uint32_t)log_get_level();
-	for (i = 0; i < 2 && dd->in[i]; i++)
-		in[req.n_input_fds++] =
-			ctl_add_fd(fds, &nfds, f->channel_fd[dd->in[i]]);
-	for (i = 0; i < 2 && dd->out[i]; i++)
-		out[req.n_output_fds++] =
-			ctl_add_fd(fds, &nfds, f->channel_fd[dd->out[i]]);
+	for (i = 0; i < f->nlinks; i++) {
+		const struct link *l = &f->link[i];
+
+		if (l->to == c->index)
+			in[req.n_input_fds++] = ctl_add_fd(fds, &nfds, l->fd);
+		if (l->from == c->index)
+			out[req.n_output_fds++] = ctl_add_fd(fds, &nfds, l->fd);
+	}
 	req.input_fds = in;
 	req.output_fds = out;
+	if (dd->pci_host)
+		device_pci_functions(f, &req, fn, fnp);
+	if (dd->pci_slot) {
+		/* A DMA device: guest RAM, and what backs it. */
+		req.pci_slot = dd->pci_slot;
+		req.ram_fd = ctl_add_fd(fds, &nfds, f->ram_fd);
+		if (dd->backing_fd >= 0)
+			req.backing_fd = ctl_add_fd(fds, &nfds, dd->backing_fd);
+		req.read_only = dd->read_only;
+		if (dd->virtio_type == VIRTIO_ID_NET) {
+			req.mac.data = (uint8_t *)f->opt->mac;
+			req.mac.len = sizeof(f->opt->mac);
+		}
+	}
 	if (dd->mailbox)
 		req.mailbox_fd = ctl_add_fd(fds, &nfds, f->mbox_fd);
 	req.ring_fd = ctl_add_fd(fds, &nfds, c->ring_fd);
@@ -380,12 +445,21 @@ static int loop_init(struct family *f)
 	}
 	for (n = 0; !r && n < loop_nchildren(f); n++)
 		r = loop_watch_child(f, n);
+	for (n = 0; !r && n < loop_nchildren(f); n++)
+		r = loop_watch_input(f, n);
 	return r;
 }
 
 static void loop_event(struct family *f, uint64_t what)
 {
-	if (what == EV_SIGNAL)
+	struct child *c;
+
+	if (what >= EV_INPUT) {
+		/* Frames for the network device: wake it to take them. */
+		c = loop_child(f, (unsigned)(what - EV_INPUT));
+		if (c && c->ring)
+			ring_kick(c->ring);
+	} else if (what == EV_SIGNAL)
 		loop_signal(f);
 	else if (what == EV_CONSOLE_OUT)
 		console_pump_output(f);

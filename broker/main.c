@@ -45,6 +45,16 @@ static void usage(FILE *out)
 	      "      --serial WHERE     serial console: stdio (default), "
 	      "file:PATH\n"
 	      "                         or none\n"
+	      "      --disk FILE[,readonly]\n"
+	      "                         a virtio-blk disk on a raw image "
+	      "(up to 4)\n"
+	      "      --net tap=NAME[,mac=MAC]\n"
+	      "                         a virtio-net device on host tap NAME\n"
+	      "                         (default MAC 52:54:00:12:34:56)\n"
+	      "      --no-rng           no virtio-rng device (default: one)\n"
+	      "      --vconsole FILE    a virtio-console port (the guest's "
+	      "hvc0)\n"
+	      "                         whose output is appended to FILE\n"
 	      "      --stats            print exit and device counters at the "
 	      "end\n"
 	      "  -v, --verbose          say more (twice: debug)\n"
@@ -150,8 +160,63 @@ static int parse_trigger(const char *s, struct options *o)
 enum {
 	OPT_SERIAL = 256,
 	OPT_STATS,
-	OPT_TRIGGER
+	OPT_TRIGGER,
+	OPT_DISK,
+	OPT_NET,
+	OPT_NO_RNG,
+	OPT_VCONSOLE,
 };
+
+/* FILE[,readonly] */
+static int parse_disk(char *s, struct options *o)
+{
+	struct disk_opt *d;
+	char *comma = strchr(s, ',');
+
+	if (o->ndisks == BROKER_MAX_DISKS || !*s || s[0] == ',')
+		return -EINVAL;
+	d = &o->disk[o->ndisks];
+	if (comma) {
+		if (strcmp(comma + 1, "readonly") != 0)
+			return -EINVAL;
+		*comma = '\0';
+		d->read_only = true;
+	}
+	d->path = s;
+	o->ndisks++;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned v[6], i;
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &end) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	/* A multicast address cannot be a station's. */
+	return mac[0] & 1 ? -EINVAL : 0;
+}
+
+/* tap=NAME[,mac=MAC] */
+static int parse_net(char *s, struct options *o)
+{
+	char *comma = strchr(s, ',');
+
+	if (o->tap || strncmp(s, "tap=", 4) != 0 || !s[4] || s[4] == ',')
+		return -EINVAL;
+	if (comma) {
+		if (strncmp(comma + 1, "mac=", 4) != 0 ||
+		    parse_mac(comma + 5, o->mac) < 0)
+			return -EINVAL;
+		*comma = '\0';
+	}
+	o->tap = s + 4;
+	return 0;
+}
 
 static const struct option run_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -161,6 +226,10 @@ static const struct option run_opts[] = {
 	{ "cpus", required_argument, NULL, 'n' },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "no-rng", no_argument, NULL, OPT_NO_RNG },
+	{ "vconsole", required_argument, NULL, OPT_VCONSOLE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -212,6 +281,30 @@ static int parse_option(int c, struct options *o)
 	case OPT_STATS:
 		o->stats = true;
 		return 0;
+	case OPT_DISK:
+		if (parse_disk(optarg, o) == 0)
+			return 0;
+		log_err("invalid --disk '%s': give FILE or FILE,readonly, at "
+			"most %d times",
+			optarg, BROKER_MAX_DISKS);
+		return 1;
+	case OPT_NET:
+		if (parse_net(optarg, o) == 0)
+			return 0;
+		log_err("invalid --net '%s': give tap=NAME or "
+			"tap=NAME,mac=52:54:00:12:34:56, once",
+			optarg);
+		return 1;
+	case OPT_NO_RNG:
+		o->rng = false;
+		return 0;
+	case OPT_VCONSOLE:
+		if (!o->vconsole && *optarg) {
+			o->vconsole = optarg;
+			return 0;
+		}
+		log_err("invalid --vconsole '%s': give one FILE", optarg);
+		return 1;
 	case 'v':
 		o->log_level++;
 		return 0;
@@ -245,6 +338,9 @@ static int cmd_run(int argc, char **argv)
 	o.cpus = 1;
 	o.serial = SERIAL_STDIO;
 	o.log_level = LOG_WARN;
+	o.rng = true;
+	memcpy(o.mac, (const uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+	       sizeof(o.mac));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:i:c:m:n:vqh", run_opts, NULL)) !=
 	       -1) {

@@ -89,7 +89,15 @@
 #define PC_PCI_HOST_DEVICE 0x0008
 #define PC_PCI_GSI_BASE 16 /* the I/O APIC pins 16-23 */
 #define PC_PCI_GSIS 8
-#define PC_PCI_GSI(slot) (PC_PCI_GSI_BASE + ((slot)-1) % PC_PCI_GSIS)
+/*
+ * Pin p of slot s (0 INTA .. 3 INTD) on the I/O APIC: the usual swizzle,
+ * so that the INTAs of neighbouring slots use different lines. The ACPI
+ * _PRT (mmu-service/acpi.c) lists it for every slot and pin.
+ */
+#define PC_PCI_PINS 4
+#define PC_PCI_PIN_GSI(slot, pin) \
+	(PC_PCI_GSI_BASE + ((slot)-1 + (pin)) % PC_PCI_GSIS)
+#define PC_PCI_GSI(slot) PC_PCI_PIN_GSI(slot, 0)
 #define PC_VIRTIO_BAR_SIZE 0x8000u
 #define PC_PCI_BAR(slot) (PC_PCI_MMIO_ADDR + (slot)*PC_VIRTIO_BAR_SIZE)
 

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/futex.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
@@ -63,6 +64,7 @@ static const struct policy_const policy_consts[] = {
 	C(SIGCHLD),
 	C(PR_SET_NAME),
 	C(PR_GET_NAME),
+	C(BLKGETSIZE64),
 	C(KVM_GET_API_VERSION),
 	C(KVM_CREATE_VM),
 	C(KVM_CHECK_EXTENSION),

@@ -24,7 +24,7 @@ SKIP = 77
 PR_SET_CHILD_SUBREAPER = 36
 LINE = "line %05d the quick brown fox jumps over the lazy dog"
 DEVICES = ("uart", "testexit", "pic", "ioapic", "lapic", "pit", "rtc",
-           "acpipm")
+           "acpipm", "pci", "virtio-rng")
 
 
 class Skip(Exception):
@@ -271,8 +271,11 @@ def test_processes_are_sandboxed_and_only_the_runner_has_kvm():
                   "%s kvm descriptors: %s" % (name, fds))
             with open("/proc/%d/maps" % pid) as f:
                 maps = f.read()
-            check(("cellvm-ram" in maps) == (name in ("cellvm-vcpu",
-                                                      "cellvm-mmu")),
+            # Only the runner, the MMU service and the DMA-capable
+            # (virtio) devices map guest RAM.
+            check(("cellvm-ram" in maps) ==
+                  (name in ("cellvm-vcpu", "cellvm-mmu") or
+                   name.startswith("cellvm-dev-virtio-")),
                   "%s guest RAM mapping is wrong" % name)
             check(" rwxp " not in maps and " rwxs " not in maps,
                   "%s has a writable executable mapping" % name)
