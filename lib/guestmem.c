@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "guestmem.h"
 #include "platform.h"
@@ -37,10 +38,17 @@ int guestmem_init(struct guestmem *m, void *ram, uint64_t size)
 
 int guestmem_map(struct guestmem *m, int fd, uint64_t size)
 {
+	struct stat st;
 	void *ram;
 	int err;
 
 	if (size == 0 || size > SIZE_MAX)
+		return -EINVAL;
+	/* A memfd shorter than the size we were told would turn a guest
+	 * address past its end into SIGBUS here. */
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < size)
 		return -EINVAL;
 	ram = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		   0);
