@@ -1,8 +1,9 @@
 /*
  * ACPI tables for the PC of acpi.h (ACPI 6.3, 5.2 "ACPI System Description
- * Tables"): RSDP (revision 2) -> RSDT and XSDT -> FADT and MADT; the FADT
- * points to the FACS and the DSDT. Classic fixed hardware, not
- * HW-reduced, so the FACS is mandatory.
+ * Tables"): RSDP (revision 2) -> RSDT and XSDT -> FADT, MADT and MCFG;
+ * the FADT points to the FACS and the DSDT. Classic fixed hardware, not
+ * HW-reduced, so the FACS is mandatory. The DSDT describes the legacy
+ * devices, the PCI host bridge and the ECAM window the MCFG points to.
  *
  * All of it lies in [BOOT_ACPI_START, BOOT_ACPI_END), which E820 reports
  * reserved, as the FACS must be. The RSDP comes first, 16-byte aligned at
@@ -33,6 +34,7 @@
 #define ACPI_FACS_VERSION 2
 #define ACPI_MADT_REVISION 5 /* ACPI 6.3: defines "online capable" */
 #define ACPI_DSDT_REVISION 2 /* 64-bit AML integers */
+#define ACPI_MCFG_REVISION 1
 
 #define ACPI_TABLE_ALIGN 16
 #define ACPI_FACS_ALIGN 64
@@ -205,6 +207,21 @@ struct madt_lapic_nmi {
 	uint8_t lint;
 } __attribute__((packed));
 
+/* PCI Firmware Specification 3.2, 4.1.2 "MCFG Table Description". */
+struct mcfg_alloc {
+	uint64_t base; /* ECAM address of bus 0 of the segment */
+	uint16_t segment;
+	uint8_t start_bus;
+	uint8_t end_bus;
+	uint32_t reserved;
+} __attribute__((packed));
+
+struct acpi_mcfg {
+	struct acpi_header h;
+	uint8_t reserved[8];
+	struct mcfg_alloc alloc; /* one: segment 0, its one bus */
+} __attribute__((packed));
+
 #define ACPI_ASSERT(type, field, off)                         \
 	_Static_assert(offsetof(struct type, field) == (off), \
 		       #type "." #field " at " #off)
@@ -233,6 +250,7 @@ ACPI_ASSERT(acpi_fadt, sleep_control_reg, 244);
 ACPI_ASSERT(acpi_fadt, hypervisor_vendor, 268);
 ACPI_ASSERT(acpi_facs, version, 32);
 ACPI_ASSERT(acpi_madt, flags, 40);
+ACPI_ASSERT(acpi_mcfg, alloc, 44);
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP");
 _Static_assert(sizeof(struct acpi_header) == 36, "table header");
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS");
@@ -243,8 +261,39 @@ _Static_assert(sizeof(struct madt_lapic) == 8, "MADT local APIC");
 _Static_assert(sizeof(struct madt_ioapic) == 12, "MADT I/O APIC");
 _Static_assert(sizeof(struct madt_iso) == 10, "MADT override");
 _Static_assert(sizeof(struct madt_lapic_nmi) == 6, "MADT local APIC NMI");
+_Static_assert(sizeof(struct mcfg_alloc) == 16, "MCFG allocation");
+_Static_assert(sizeof(struct acpi_mcfg) == 60, "MCFG with one allocation");
 
-#define ACPI_XSDT_ENTRIES 2 /* FADT, MADT */
+/*
+ * The PCI host bridge of platform.h: segment 0, the buses its ECAM window
+ * covers (1 MiB each: 32 devices x 8 functions x 4 KiB), an I/O window
+ * above the ISA ports and CONFIG_ADDRESS/DATA, the 32-bit MMIO window,
+ * and a _PRT entry for each pin of slots 1 .. PC_PCI_SLOTS - 1.
+ */
+#define PCI_SEGMENT 0
+#define PCI_ECAM_BUS_SIZE 0x100000u
+#define PCI_BUS_FIRST 0
+#define PCI_BUS_LAST (PCI_BUS_FIRST + PC_PCI_ECAM_SIZE / PCI_ECAM_BUS_SIZE - 1)
+#define PCI_IO_WINDOW_MIN 0x0d00
+#define PCI_IO_WINDOW_MAX 0xffff
+#define PCI_PRT_ANY_FUNCTION 0xffff /* _PRT Address: slot << 16 | this */
+#define PCI_PRT_ENTRIES ((PC_PCI_SLOTS - 1) * PC_PCI_PINS)
+
+_Static_assert(PC_PCI_ECAM_SIZE % PCI_ECAM_BUS_SIZE == 0 &&
+		       PCI_BUS_LAST >= PCI_BUS_FIRST && PCI_BUS_LAST <= 0xff,
+	       "the ECAM window is not a whole number of buses");
+_Static_assert(PC_PCI_MMIO_ADDR >= PC_MEM_HOLE &&
+		       PC_PCI_MMIO_ADDR + PC_PCI_MMIO_SIZE <=
+			       PC_PCI_ECAM_ADDR &&
+		       PC_PCI_ECAM_ADDR + PC_PCI_ECAM_SIZE <= PC_IOAPIC_ADDR,
+	       "PCI MMIO window, ECAM, RAM and the I/O APIC overlap");
+_Static_assert(PC_PM_TMR_BLK + PC_PM_TMR_LEN <= PCI_IO_WINDOW_MIN &&
+		       PC_PCI_CONF_PORT + PC_PCI_CONF_PORT_LEN <=
+			       PCI_IO_WINDOW_MIN,
+	       "a platform port lies in the PCI I/O window");
+_Static_assert(PCI_PRT_ENTRIES <= UINT8_MAX, "_PRT NumElements is a byte");
+
+#define ACPI_XSDT_ENTRIES 3 /* FADT, MADT, MCFG */
 #define ACPI_RSDT_LEN (sizeof(struct acpi_header) + ACPI_XSDT_ENTRIES * 4)
 #define ACPI_XSDT_LEN (sizeof(struct acpi_header) + ACPI_XSDT_ENTRIES * 8)
 #define ACPI_MADT_ISOS 2 /* IRQ 0 -> GSI 2, the SCI */
@@ -263,13 +312,13 @@ _Static_assert(sizeof(struct acpi_rsdp) + ACPI_XSDT_LEN + ACPI_RSDT_LEN +
 			       sizeof(struct acpi_fadt) +
 			       sizeof(struct acpi_facs) +
 			       ACPI_MADT_LEN(PC_CPUS_MAX) +
-			       6 * ACPI_FACS_ALIGN <=
+			       sizeof(struct acpi_mcfg) + 7 * ACPI_FACS_ALIGN <=
 		       ACPI_FIXED_MAX,
 	       "ACPI tables for PC_CPUS_MAX CPUs crowd out the DSDT");
 
 /* Where each table goes; filled by acpi_place(). */
 struct acpi_layout {
-	uint64_t rsdp, xsdt, rsdt, fadt, facs, madt, dsdt, end;
+	uint64_t rsdp, xsdt, rsdt, fadt, facs, madt, mcfg, dsdt, end;
 	size_t madt_len;
 };
 
@@ -322,6 +371,7 @@ static int acpi_place(struct load_ctx *c, struct acpi_layout *l)
 	l->fadt = acpi_next(&at, sizeof(struct acpi_fadt), ACPI_TABLE_ALIGN);
 	l->facs = acpi_next(&at, sizeof(struct acpi_facs), ACPI_FACS_ALIGN);
 	l->madt = acpi_next(&at, l->madt_len, ACPI_TABLE_ALIGN);
+	l->mcfg = acpi_next(&at, sizeof(struct acpi_mcfg), ACPI_TABLE_ALIGN);
 	l->dsdt = acpi_next(&at, sizeof(struct acpi_header), ACPI_TABLE_ALIGN);
 	if (at > BOOT_ACPI_END)
 		return load_fail(c, -E2BIG,
@@ -382,7 +432,99 @@ static void dsdt_device(struct aml *a, const struct dsdt_device *d)
 }
 
 /*
- * Scope (\_SB) { the legacy devices }, then
+ *	Device (PCI0) {
+ *		Name (_HID, EisaId ("PNP0A08"))		PCI Express root bridge
+ *		Name (_CID, EisaId ("PNP0A03"))		PCI root bridge
+ *		Name (_SEG, Zero)
+ *		Name (_BBN, Zero)
+ *		Name (_UID, Zero)
+ *		Name (_CRS, ResourceTemplate () {
+ *			WordBusNumber (0 - 0), IO (Decode16, 0xcf8, ..., 8),
+ *			WordIO (0xd00 - 0xffff), DWordMemory (MMIO window)
+ *		})
+ *		Name (_PRT, Package () {
+ *			Package () { slot << 16 | 0xffff, pin, Zero, GSI }, ...
+ *		})
+ *	}
+ *
+ * The windows are ResourceProducer, which is what makes Linux take them
+ * as the root bus's resources; IO (0xcf8) is what the bridge itself
+ * consumes. A _PRT entry with Source Zero names a GSI (ACPI 6.3, 6.2.13);
+ * OSPM takes it as level-triggered, active-low, as PCI INTx is, so the
+ * MADT needs no override for GSIs 16-23.
+ * No _ADR: a device has a _HID or an _ADR, not both (ACPI 6.3, 6.1), and
+ * iasl warns about both. No _OSC: Linux takes ECAM from the MCFG without
+ * one, and then leaves the native PCIe services (hotplug, AER, PME, ASPM)
+ * to the platform, which has none to offer.
+ */
+static void dsdt_pci_host(struct aml *a)
+{
+	unsigned slot, pin;
+
+	aml_device(a, "PCI0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A08");
+	aml_name(a, "_CID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_SEG");
+	aml_integer(a, PCI_SEGMENT);
+	aml_name(a, "_BBN");
+	aml_integer(a, PCI_BUS_FIRST);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	aml_buffer(a);
+	aml_res_bus_window(a, PCI_BUS_FIRST, PCI_BUS_LAST);
+	aml_res_io(a, PC_PCI_CONF_PORT, PC_PCI_CONF_PORT_LEN);
+	aml_res_io_window(a, PCI_IO_WINDOW_MIN, PCI_IO_WINDOW_MAX);
+	aml_res_mem_window(a, PC_PCI_MMIO_ADDR,
+			   PC_PCI_MMIO_ADDR + (PC_PCI_MMIO_SIZE - 1));
+	aml_res_end(a);
+	aml_close(a);
+	aml_name(a, "_PRT");
+	aml_package(a, PCI_PRT_ENTRIES);
+	for (slot = 1; slot < PC_PCI_SLOTS; slot++) {
+		for (pin = 0; pin < PC_PCI_PINS; pin++) {
+			aml_package(a, 4);
+			aml_integer(a, slot << 16 | PCI_PRT_ANY_FUNCTION);
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, PC_PCI_PIN_GSI(slot, pin));
+			aml_close(a);
+		}
+	}
+	aml_close(a);
+	aml_close(a);
+}
+
+/*
+ *	Device (MBRD) {
+ *		Name (_HID, EisaId ("PNP0C02"))
+ *		Name (_CRS, ResourceTemplate () {
+ *			Memory32Fixed (ReadWrite, ECAM base, ECAM size)
+ *		})
+ *	}
+ *
+ * The MCFG's ranges must be reserved as a motherboard resource (PCI
+ * Firmware Specification 3.2, 4.1.2). Linux (arch/x86/pci/
+ * mmconfig-shared.c) uses the ECAM if an E820 reserved range covers it
+ * (its early check) or, once ACPI is up, a PNP0C01/PNP0C02 _CRS does.
+ */
+static void dsdt_motherboard(struct aml *a)
+{
+	aml_device(a, "MBRD");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0C02");
+	aml_name(a, "_CRS");
+	aml_buffer(a);
+	aml_res_mem32_fixed(a, PC_PCI_ECAM_ADDR, PC_PCI_ECAM_SIZE);
+	aml_res_end(a);
+	aml_close(a);
+	aml_close(a);
+}
+
+/*
+ * Scope (\_SB) { the legacy devices, PCI0, MBRD }, then
  * Name (\_S5, Package () { SLP_TYP for PM1a, for PM1b, reserved, reserved }).
  */
 static int dsdt_build(struct load_ctx *c, const struct acpi_layout *l)
@@ -399,6 +541,8 @@ static int dsdt_build(struct load_ctx *c, const struct acpi_layout *l)
 	aml_scope(&a, "\\_SB");
 	for (i = 0; i < sizeof(dsdt_devices) / sizeof(dsdt_devices[0]); i++)
 		dsdt_device(&a, &dsdt_devices[i]);
+	dsdt_pci_host(&a);
+	dsdt_motherboard(&a);
 	aml_close(&a);
 	aml_name(&a, "\\_S5");
 	aml_package(&a, 4);
@@ -535,11 +679,11 @@ static void madt_fill(struct acpi_madt *t, unsigned cpus, size_t len)
 	acpi_seal(&t->h);
 }
 
-/* The RSDT and XSDT list the same tables: FADT, MADT. */
+/* The RSDT and XSDT list the same tables: FADT, MADT, MCFG. */
 static void roots_fill(struct acpi_header *rsdt, struct acpi_header *xsdt,
 		       const struct acpi_layout *l)
 {
-	const uint64_t entry[ACPI_XSDT_ENTRIES] = { l->fadt, l->madt };
+	const uint64_t entry[ACPI_XSDT_ENTRIES] = { l->fadt, l->madt, l->mcfg };
 	uint8_t *r = (uint8_t *)(rsdt + 1), *x = (uint8_t *)(xsdt + 1);
 	uint32_t e32;
 	int i;
@@ -567,6 +711,19 @@ static void rsdp_fill(struct acpi_rsdp *p, const struct acpi_layout *l)
 	p->ext_checksum = table_checksum(p, sizeof(*p));
 }
 
+/* One allocation: segment 0, the buses of PC_PCI_ECAM_SIZE. */
+static void mcfg_fill(struct acpi_mcfg *t)
+{
+	acpi_header(&t->h, "MCFG", sizeof(*t), ACPI_MCFG_REVISION);
+	t->alloc = (struct mcfg_alloc){
+		.base = PC_PCI_ECAM_ADDR,
+		.segment = PCI_SEGMENT,
+		.start_bus = PCI_BUS_FIRST,
+		.end_bus = PCI_BUS_LAST,
+	};
+	acpi_seal(&t->h);
+}
+
 static void *acpi_at(uint8_t *region, uint64_t gpa)
 {
 	return region + (gpa - BOOT_ACPI_START);
@@ -591,6 +748,7 @@ int acpi_build(struct load_ctx *c)
 	facs_fill(acpi_at(region, l.facs));
 	fadt_fill(acpi_at(region, l.fadt), &l);
 	madt_fill(acpi_at(region, l.madt), c->a->cpus, l.madt_len);
+	mcfg_fill(acpi_at(region, l.mcfg));
 	roots_fill(acpi_at(region, l.rsdt), acpi_at(region, l.xsdt), &l);
 	rsdp_fill(acpi_at(region, l.rsdp), &l);
 	c->rsdp = l.rsdp;

@@ -47,16 +47,22 @@ void aml_byte(struct aml *a, uint8_t b)
 	aml_bytes(a, &b, 1);
 }
 
+/* Little-endian, width bytes; returns width. */
+static size_t aml_le(uint8_t *out, uint64_t v, unsigned width)
+{
+	unsigned i;
+
+	for (i = 0; i < width; i++)
+		out[i] = (uint8_t)(v >> (8 * i));
+	return width;
+}
+
 /* Little-endian constant of width bytes after its prefix. */
 static size_t aml_const(uint8_t *out, uint8_t prefix, uint64_t v,
 			unsigned width)
 {
-	unsigned i;
-
 	out[0] = prefix;
-	for (i = 0; i < width; i++)
-		out[1 + i] = (uint8_t)(v >> (8 * i));
-	return 1 + width;
+	return 1 + aml_le(out + 1, v, width);
 }
 
 /* 20.2.3 "Data Objects Encoding": ComputationalData, shortest form. */
@@ -359,4 +365,67 @@ void aml_res_end(struct aml *a)
 {
 	aml_byte(a, AML_RES_END_TAG);
 	aml_byte(a, 0);
+}
+
+/*
+ * 6.4.3.5.2 "DWord Address Space Descriptor", 6.4.3.5.3 "Word Address
+ * Space Descriptor": after the tag and length, the resource type, the
+ * general and the type-specific flags, then _GRA, _MIN, _MAX, _TRA and
+ * _LEN, each width bytes. With _MIF and _MAF set and a non-zero _LEN,
+ * 6.4.3.5's valid combinations want _GRA 0 and _LEN = _MAX - _MIN + 1.
+ */
+static void aml_res_space(struct aml *a, uint8_t tag, unsigned width,
+			  uint8_t space, uint8_t flags, uint64_t min,
+			  uint64_t max)
+{
+	const uint64_t limit = width == 2 ? UINT16_MAX : UINT32_MAX;
+	uint8_t d[6 + 5 * 4];
+	size_t n = 0;
+
+	if (min > max || max - min >= limit) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	d[n++] = tag;
+	n += aml_le(d + n, 3 + 5 * width, 2);
+	d[n++] = space;
+	d[n++] = AML_SPACE_MIN_FIXED | AML_SPACE_MAX_FIXED;
+	d[n++] = flags;
+	n += aml_le(d + n, 0, width);
+	n += aml_le(d + n, min, width);
+	n += aml_le(d + n, max, width);
+	n += aml_le(d + n, 0, width);
+	n += aml_le(d + n, max - min + 1, width);
+	aml_bytes(a, d, n);
+}
+
+void aml_res_bus_window(struct aml *a, uint16_t min, uint16_t max)
+{
+	aml_res_space(a, AML_RES_WORD_SPACE, 2, AML_SPACE_BUS, 0, min, max);
+}
+
+void aml_res_io_window(struct aml *a, uint16_t min, uint16_t max)
+{
+	aml_res_space(a, AML_RES_WORD_SPACE, 2, AML_SPACE_IO,
+		      AML_IO_ENTIRE_RANGE, min, max);
+}
+
+void aml_res_mem_window(struct aml *a, uint32_t min, uint32_t max)
+{
+	aml_res_space(a, AML_RES_DWORD_SPACE, 4, AML_SPACE_MEM,
+		      AML_MEM_READ_WRITE, min, max);
+}
+
+/* 6.4.3.4 "32-Bit Fixed Memory Range Descriptor". */
+void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len)
+{
+	uint8_t d[12];
+	size_t n = 0;
+
+	d[n++] = AML_RES_MEM32_FIXED;
+	n += aml_le(d + n, sizeof(d) - 3, 2);
+	d[n++] = AML_MEM_READ_WRITE;
+	n += aml_le(d + n, base, 4);
+	n += aml_le(d + n, len, 4);
+	aml_bytes(a, d, n);
 }

@@ -1,9 +1,10 @@
 /*
  * A small AML encoder (ACPI 6.3, 20 "ACPI Machine Language Specification")
  * for the DSDT: name strings, integers, strings, EISA IDs, Name, Scope,
- * Device, Package and Buffer objects with their PkgLength, and the three
- * small resource descriptors a legacy device's _CRS needs. Pure: it writes
- * into a caller's buffer and never allocates.
+ * Device, Package and Buffer objects with their PkgLength, the three
+ * small resource descriptors a legacy device's _CRS needs and the large
+ * ones of a PCI host bridge's windows and a motherboard resource. Pure: it
+ * writes into a caller's buffer and never allocates.
  *
  * Objects that hold other objects are opened by aml_scope(), aml_device(),
  * aml_package() or aml_buffer() and closed by aml_close(), which inserts
@@ -53,6 +54,18 @@
 #define AML_RES_IO_DECODE16 0x01
 #define AML_RES_END_TAG 0x79 /* end tag, 1 byte: checksum (0: none) */
 
+/* Large resource descriptors (ACPI 6.3, 6.4.3): tag, 16-bit length. */
+#define AML_RES_MEM32_FIXED 0x86 /* 32-bit fixed memory range */
+#define AML_RES_DWORD_SPACE 0x87 /* DWord address space */
+#define AML_RES_WORD_SPACE 0x88	 /* Word address space */
+#define AML_SPACE_MEM 0		 /* address space resource types */
+#define AML_SPACE_IO 1
+#define AML_SPACE_BUS 2
+#define AML_SPACE_MIN_FIXED (1u << 2) /* general flags; bit 0 clear: */
+#define AML_SPACE_MAX_FIXED (1u << 3) /* ResourceProducer */
+#define AML_MEM_READ_WRITE (1u << 0)  /* _RW; _MEM 0: NonCacheable */
+#define AML_IO_ENTIRE_RANGE 3	      /* _RNG: ISA and non-ISA ports */
+
 struct aml {
 	uint8_t *buf;
 	size_t cap;
@@ -98,5 +111,20 @@ void aml_close(struct aml *a);
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len);
 void aml_res_irq(struct aml *a, unsigned irq);
 void aml_res_end(struct aml *a);
+
+/*
+ * A bridge's windows, each ResourceProducer, MinFixed, MaxFixed,
+ * PosDecode, granularity 0, no translation, length max - min + 1:
+ *	WordBusNumber (...)
+ *	WordIO (..., EntireRange, ...)
+ *	DWordMemory (..., NonCacheable, ReadWrite, ...)
+ * min > max, or a length the fields cannot hold (WordIO 0-0xffff), is
+ * -EINVAL. Memory32Fixed (ReadWrite, base, len) is a range
+ * that a device uses, such as a motherboard resource's.
+ */
+void aml_res_bus_window(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_io_window(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_mem_window(struct aml *a, uint32_t min, uint32_t max);
+void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len);
 
 #endif

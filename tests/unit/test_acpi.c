@@ -2,9 +2,10 @@
  * ACPI tables built by load_kernel() (mmu-service/acpi.c): the RSDP where
  * hvm_start_info and boot_params say and where the legacy scan finds it,
  * valid checksums, every table inside E820-reserved memory, the MADT for
- * 1 to 255 CPUs, the FADT's PM blocks and SCI, a DSDT that a small AML
- * walker parses to the last byte (devices, resources, \_S5), and the CPU
- * count limits. Tables are read at the spec's raw offsets (ACPI 6.3, 5.2),
+ * 1 to 255 CPUs, the FADT's PM blocks and SCI, the MCFG, a DSDT that a
+ * small AML walker parses to the last byte (devices, resources, \_S5, the
+ * PCI host bridge with its windows and _PRT, the motherboard resource
+ * that reserves the ECAM window), and the CPU count limits. Tables are read at the spec's raw offsets (ACPI 6.3, 5.2),
  * not through the loader's structs. With iasl installed, it disassembles
  * every table and must report no error.
  */
@@ -27,7 +28,7 @@
 
 /* The tables, found from the RSDP. */
 struct tables {
-	uint64_t rsdt, xsdt, fadt, facs, dsdt, madt;
+	uint64_t rsdt, xsdt, fadt, facs, dsdt, madt, mcfg;
 };
 
 static void load_cpus(struct vm *v, unsigned cpus, bool pvh)
@@ -74,7 +75,7 @@ static uint32_t check_table(const struct vm *v, uint64_t gpa, const char *sig,
 	return len;
 }
 
-/* RSDP (5.2.5.3) -> XSDT and RSDT (5.2.7, 5.2.8) -> FADT, MADT. */
+/* RSDP (5.2.5.3) -> XSDT and RSDT (5.2.7, 5.2.8) -> FADT, MADT, MCFG. */
 static struct tables find_tables(const struct vm *v)
 {
 	struct tables t = { 0 };
@@ -91,9 +92,9 @@ static struct tables find_tables(const struct vm *v)
 	t.xsdt = rd(v, RSDP + 24, 8);
 	xlen = check_table(v, t.xsdt, "XSDT", 1);
 	rlen = check_table(v, t.rsdt, "RSDT", 1);
-	assert_int_equal(xlen, 36 + 2 * 8);
-	assert_int_equal(rlen, 36 + 2 * 4);
-	for (i = 0; i < 2; i++) {
+	assert_int_equal(xlen, 36 + 3 * 8);
+	assert_int_equal(rlen, 36 + 3 * 4);
+	for (i = 0; i < 3; i++) {
 		uint64_t e = rd(v, t.xsdt + 36 + 8 * i, 8);
 
 		assert_int_equal(rd(v, t.rsdt + 36 + 4 * i, 4), e);
@@ -101,8 +102,10 @@ static struct tables find_tables(const struct vm *v)
 			t.fadt = e;
 		else if (sig_is(v, e, "APIC"))
 			t.madt = e;
+		else if (sig_is(v, e, "MCFG"))
+			t.mcfg = e;
 	}
-	assert_true(t.fadt && t.madt);
+	assert_true(t.fadt && t.madt && t.mcfg);
 	t.facs = rd(v, t.fadt + 36, 4);
 	t.dsdt = rd(v, t.fadt + 140, 8); /* X_DSDT */
 	assert_int_equal(rd(v, t.fadt + 40, 4), t.dsdt);
@@ -171,6 +174,7 @@ static void test_every_table_is_in_reserved_e820(void **state)
 	assert_true(in_reserved(&v, t.xsdt, rd(&v, t.xsdt + 4, 4)));
 	assert_true(in_reserved(&v, t.fadt, rd(&v, t.fadt + 4, 4)));
 	assert_true(in_reserved(&v, t.madt, rd(&v, t.madt + 4, 4)));
+	assert_true(in_reserved(&v, t.mcfg, rd(&v, t.mcfg + 4, 4)));
 	assert_true(in_reserved(&v, t.dsdt, rd(&v, t.dsdt + 4, 4)));
 	assert_true(in_reserved(&v, t.facs, 64));
 	vm_free(&v);
@@ -306,7 +310,7 @@ static void test_madt_overrides_irq0_and_sci(void **state)
 
 /* ---- a minimal AML walker (ACPI 6.3, 20.2) ---- */
 
-#define MAX_NAMES 16
+#define MAX_NAMES 32
 
 struct aml_name {
 	char path[32]; /* "\\_SB_.COM1._HID" */
@@ -520,11 +524,144 @@ static void test_dsdt_describes_legacy_devices(void **state)
 	(void)state;
 	load_cpus(&v, 1, true);
 	walk_dsdt(&v, &w);
-	assert_int_equal(w.count, 9); /* 4 x (_HID, _CRS), \_S5 */
+	/* 4 x (_HID, _CRS), PCI0 (7 names), MBRD (_HID, _CRS), \_S5 */
+	assert_int_equal(w.count, 4 * 2 + 7 + 2 + 1);
 	check_device(&w, "PIC_", 0x0000d041, pic, 3, 2); /* PNP0000 */
 	check_device(&w, "TIMR", 0x0001d041, pit, 1, 0); /* PNP0100 */
 	check_device(&w, "RTC_", 0x000bd041, rtc, 1, 8); /* PNP0B00 */
 	check_device(&w, "COM1", 0x0105d041, com1, 1, 4);
+	vm_free(&v);
+}
+
+/* PCI Firmware Specification 3.2, 4.1.2: one allocation, bus 0 only. */
+static void test_mcfg_maps_bus_0_of_segment_0(void **state)
+{
+	static const uint8_t zero[8];
+	struct tables t;
+	struct vm v;
+
+	(void)state;
+	load_cpus(&v, 1, false);
+	t = find_tables(&v);
+	assert_int_equal(check_table(&v, t.mcfg, "MCFG", 1), 36 + 8 + 16);
+	assert_memory_equal(gpa_range(&v.m, t.mcfg + 36, 8), zero, 8);
+	assert_int_equal(rd(&v, t.mcfg + 44, 8), 0xe0000000); /* base */
+	assert_int_equal(rd(&v, t.mcfg + 52, 2), 0);	      /* segment */
+	assert_int_equal(rd(&v, t.mcfg + 54, 1), 0);	      /* start bus */
+	assert_int_equal(rd(&v, t.mcfg + 55, 1), 0);	      /* end bus */
+	assert_int_equal(rd(&v, t.mcfg + 56, 4), 0);
+	vm_free(&v);
+}
+
+static const uint8_t *name_in(const struct walk *w, const char *path)
+{
+	const uint8_t *o = find_name(w, path);
+
+	assert_non_null(o);
+	return o;
+}
+
+/*
+ * The bytes iasl 20200925 compiles from
+ *	WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *		       0, 0, 0, 0, 1)
+ *	IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)
+ *	WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+ *		0, 0x0D00, 0xFFFF, 0, 0xF300)
+ *	DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
+ *		     NonCacheable, ReadWrite,
+ *		     0, 0xC0000000, 0xDFFFFFFF, 0, 0x20000000)
+ */
+static const uint8_t pci0_crs[] = {
+	0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,	/* bus 0 */
+	0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08, /* CONFIG_ADDRESS */
+	0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00,
+	0x0d, 0xff, 0xff, 0x00, 0x00, 0x00, 0xf3, /* I/O window */
+	0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, /* MMIO window */
+	0x79, 0x00,
+};
+
+/* A Buffer object's ByteList, which must be exactly want. */
+static void check_buffer(const uint8_t *o, const uint8_t *want, size_t n)
+{
+	const uint8_t *p = o + 1, *end = pkg_end(&p, p + 4096);
+
+	assert_int_equal(o[0], 0x11);
+	assert_non_null(end);
+	assert_int_equal(p[0], 0x0a); /* BufferSize, a ByteConst */
+	assert_int_equal(p[1], n);
+	assert_ptr_equal(p + 2 + n, end);
+	assert_memory_equal(p + 2, want, n);
+}
+
+static void test_dsdt_describes_pci_host_bridge(void **state)
+{
+	static const uint8_t mbrd_crs[] = { 0x86, 0x09, 0x00, 0x01, 0x00,
+					    0x00, 0x00, 0xe0, 0x00, 0x00,
+					    0x10, 0x00, 0x79, 0x00 };
+	struct walk w;
+	struct vm v;
+
+	(void)state;
+	load_cpus(&v, 1, false);
+	walk_dsdt(&v, &w);
+	assert_int_equal(aml_int(name_in(&w, "\\_SB_.PCI0._HID")), 0x080ad041);
+	assert_int_equal(aml_int(name_in(&w, "\\_SB_.PCI0._CID")), 0x030ad041);
+	assert_int_equal(aml_int(name_in(&w, "\\_SB_.PCI0._SEG")), 0);
+	assert_int_equal(aml_int(name_in(&w, "\\_SB_.PCI0._BBN")), 0);
+	assert_int_equal(aml_int(name_in(&w, "\\_SB_.PCI0._UID")), 0);
+	assert_null(find_name(&w, "\\_SB_.PCI0._ADR")); /* _HID or _ADR */
+	check_buffer(name_in(&w, "\\_SB_.PCI0._CRS"), pci0_crs,
+		     sizeof(pci0_crs));
+	/* PNP0C02 reserves the MCFG's window, as Linux wants to see. */
+	assert_int_equal(aml_int(name_in(&w, "\\_SB_.MBRD._HID")), 0x020cd041);
+	check_buffer(name_in(&w, "\\_SB_.MBRD._CRS"), mbrd_crs,
+		     sizeof(mbrd_crs));
+	vm_free(&v);
+}
+
+/*
+ * _PRT (ACPI 6.3, 6.2.13): { slot << 16 | 0xffff, pin, Zero, GSI } for
+ * pins INTA-INTD of slots 1-31, GSI 16 + (slot - 1 + pin) mod 8.
+ */
+static void test_prt_routes_every_slot_and_pin(void **state)
+{
+	const uint8_t *p, *end, *e, *eend;
+	unsigned slot, pin, n = 0;
+	struct walk w;
+	struct vm v;
+
+	(void)state;
+	load_cpus(&v, 1, true);
+	walk_dsdt(&v, &w);
+	p = name_in(&w, "\\_SB_.PCI0._PRT");
+	assert_int_equal(*p++, 0x12);
+	end = pkg_end(&p, p + 4096);
+	assert_non_null(end);
+	assert_int_equal(*p++, 124);
+	for (slot = 1; slot < 32; slot++) {
+		for (pin = 0; pin < 4; pin++, n++) {
+			e = p + 1;
+			eend = pkg_end(&e, end);
+			assert_int_equal(p[0], 0x12);
+			assert_non_null(eend);
+			assert_int_equal(*e++, 4);
+			assert_int_equal(aml_int(e), slot << 16 | 0xffff);
+			e = data_object(e, eend);
+			assert_int_equal(aml_int(e), pin);
+			e = data_object(e, eend);
+			assert_int_equal(e[0], 0x00); /* Source: Zero, a GSI */
+			e = data_object(e, eend);
+			assert_int_equal(aml_int(e), 16 + (slot - 1 + pin) % 8);
+			assert_ptr_equal(data_object(e, eend), eend);
+			p = eend;
+		}
+	}
+	assert_int_equal(n, 124);
+	assert_ptr_equal(p, end);
 	vm_free(&v);
 }
 
@@ -595,9 +732,10 @@ static void test_iasl_accepts_every_table(void **state)
 	dump(&v, dir, "xsdt", t.xsdt, rd(&v, t.xsdt + 4, 4));
 	dump(&v, dir, "rsdt", t.rsdt, rd(&v, t.rsdt + 4, 4));
 	dump(&v, dir, "facs", t.facs, 64);
+	dump(&v, dir, "mcfg", t.mcfg, rd(&v, t.mcfg + 4, 4));
 	vm_free(&v);
 	snprintf(cmd, sizeof(cmd),
-		 "cd %s && for t in dsdt facp apic xsdt rsdt facs; do "
+		 "cd %s && for t in dsdt facp apic xsdt rsdt facs mcfg; do "
 		 "iasl -d $t.dat || exit 1; done >log 2>&1 && "
 		 "iasl -oa -p again dsdt.dsl >>log 2>&1 && "
 		 "grep -q '0 Errors, 0 Warnings, 0 Remarks' log && "
@@ -605,6 +743,9 @@ static void test_iasl_accepts_every_table(void **state)
 		 "grep -v '0 Errors, 0 Warnings' | grep -q . && "
 		 "! grep -Eiq 'incorrect|invalid' *.dsl && "
 		 "grep -q 'Device (COM1)' dsdt.dsl && "
+		 "grep -q 'Device (PCI0)' dsdt.dsl && "
+		 "grep -q 'Name (_PRT, Package (0x7C)' dsdt.dsl && "
+		 "grep -Eq 'Base Address : 0*E0000000' mcfg.dsl && "
 		 "grep -qF 'Name (\\_S5, Package (0x04)' dsdt.dsl && "
 		 "cmp -i 36 dsdt.dat again.aml || { cat log; exit 1; }",
 		 dir);
@@ -625,6 +766,9 @@ int main(void)
 		cmocka_unit_test(test_madt_overrides_irq0_and_sci),
 		cmocka_unit_test(test_dsdt_has_s5_package),
 		cmocka_unit_test(test_dsdt_describes_legacy_devices),
+		cmocka_unit_test(test_mcfg_maps_bus_0_of_segment_0),
+		cmocka_unit_test(test_dsdt_describes_pci_host_bridge),
+		cmocka_unit_test(test_prt_routes_every_slot_and_pin),
 		cmocka_unit_test(test_cpu_count_limits),
 		cmocka_unit_test(test_iasl_accepts_every_table),
 	};

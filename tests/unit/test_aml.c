@@ -2,8 +2,10 @@
  * The AML encoder (mmu-service/aml.c) against the byte encodings of ACPI
  * 6.3, 20.2: PkgLength at each size boundary, NameStrings with root,
  * parent, dual and multi prefixes, shortest integers, EISA IDs, buffers of
- * resource descriptors, and the errors it must refuse (bad names, a full
- * buffer, unbalanced or too deep nesting).
+ * resource descriptors (a legacy device's, a PCI host bridge's windows, a
+ * fixed memory range) as iasl encodes them, and the errors it must refuse
+ * (bad names, a full buffer, unbalanced or too deep nesting, windows that
+ * end before they start or do not fit their descriptor).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -162,6 +164,60 @@ static void test_buffer_carries_size_and_resources(void **state)
 			"\x22\x10\x00\x79\x00");
 }
 
+/*
+ * As iasl 20200925 compiles, after Name (X, ResourceTemplate () {:
+ *	WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *		       0, 0, 0x7F, 0, 0x80)
+ *	WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+ *		0, 0x0D00, 0xFFFF, 0, 0xF300)
+ *	DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
+ *		     NonCacheable, ReadWrite,
+ *		     0, 0xC0000000, 0xDFFFFFFF, 0, 0x20000000)
+ *	Memory32Fixed (ReadWrite, 0xE0000000, 0x00100000)
+ */
+static void test_bridge_windows_match_iasl(void **state)
+{
+	struct aml a;
+
+	(void)state;
+	aml_init(&a, buf, sizeof(buf));
+	aml_res_bus_window(&a, 0, 0x7f);
+	aml_res_io_window(&a, 0xd00, 0xffff);
+	aml_res_mem_window(&a, 0xc0000000, 0xdfffffff);
+	aml_res_mem32_fixed(&a, 0xe0000000, 0x100000);
+	check_bytes(&a, "\x88\x0d\x00\x02\x0c\x00\x00\x00\x00\x00\x7f\x00"
+			"\x00\x00\x80\x00"
+			"\x88\x0d\x00\x01\x0c\x03\x00\x00\x00\x0d\xff\xff"
+			"\x00\x00\x00\xf3"
+			"\x87\x17\x00\x00\x0c\x01\x00\x00\x00\x00\x00\x00"
+			"\x00\xc0\xff\xff\xff\xdf\x00\x00\x00\x00\x00\x00"
+			"\x00\x20"
+			"\x86\x09\x00\x01\x00\x00\x00\xe0\x00\x00\x10\x00");
+}
+
+/* _LEN = _MAX - _MIN + 1 must be positive and fit the descriptor's width. */
+static void test_bad_windows_are_refused(void **state)
+{
+	struct aml a;
+
+	(void)state;
+	aml_init(&a, buf, sizeof(buf));
+	aml_res_bus_window(&a, 1, 0);
+	assert_int_equal(aml_finish(&a), -EINVAL);
+	aml_init(&a, buf, sizeof(buf));
+	aml_res_io_window(&a, 0, 0xffff); /* 0x10000 ports */
+	assert_int_equal(aml_finish(&a), -EINVAL);
+	aml_init(&a, buf, sizeof(buf));
+	aml_res_mem_window(&a, 0, 0xffffffff);
+	assert_int_equal(aml_finish(&a), -EINVAL);
+	assert_int_equal(a.len, 0);
+	aml_init(&a, buf, sizeof(buf));
+	aml_res_io_window(&a, 1, 0xffff);
+	aml_res_mem_window(&a, 0xfffff000, 0xffffffff);
+	assert_int_equal(aml_finish(&a), 0);
+	assert_int_equal(a.len, 16 + 26);
+}
+
 /* As iasl compiles Scope (\_SB) { Device (COM1) { Name (_HID, ...) } }. */
 static void test_scope_device_name_match_iasl(void **state)
 {
@@ -227,6 +283,8 @@ int main(void)
 		cmocka_unit_test(test_integers_use_the_shortest_encoding),
 		cmocka_unit_test(test_eisaid_packs_vendor_and_product),
 		cmocka_unit_test(test_buffer_carries_size_and_resources),
+		cmocka_unit_test(test_bridge_windows_match_iasl),
+		cmocka_unit_test(test_bad_windows_are_refused),
 		cmocka_unit_test(test_scope_device_name_match_iasl),
 		cmocka_unit_test(test_full_buffer_and_bad_nesting_are_refused),
 	};
