@@ -318,6 +318,30 @@ const struct hvm_start_info *kit_start_info(void)
 	return kit_si;
 }
 
+/* xen/include/public/arch-x86/hvm/start_info.h. */
+struct hvm_memmap_table_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+bool kit_memmap(unsigned i, uint64_t *addr, uint64_t *size, uint32_t *type)
+{
+	const struct hvm_memmap_table_entry *e;
+
+	if (!kit_si || kit_si->magic != HVM_START_MAGIC ||
+	    kit_si->version < 1 || !kit_si->memmap_paddr ||
+	    kit_si->memmap_paddr >= (1ull << 32) || i >= kit_si->memmap_entries)
+		return false;
+	e = (const struct hvm_memmap_table_entry *)(uintptr_t)
+		    kit_si->memmap_paddr;
+	*addr = e[i].addr;
+	*size = e[i].size;
+	*type = e[i].type;
+	return true;
+}
+
 const char *kit_cmdline(void)
 {
 	return kit_cmd;

@@ -247,6 +247,14 @@ bool kit_periodic_ok(uint64_t *stamps, size_t n, uint64_t want_ns, unsigned pct,
 
 /* The start_info the VMM handed over (EBX at entry). */
 const struct hvm_start_info *kit_start_info(void);
+/*
+ * Entry i of start_info's memory map (PVH ABI, start_info version 1:
+ * struct hvm_memmap_table_entry, E820 types); false past its end or if
+ * there is no map.
+ */
+#define KIT_MEMMAP_RAM 1
+#define KIT_MEMMAP_RESERVED 2
+bool kit_memmap(unsigned i, uint64_t *addr, uint64_t *size, uint32_t *type);
 /* The kernel command line; "" if there is none or start_info is bad. */
 const char *kit_cmdline(void);
 /*
