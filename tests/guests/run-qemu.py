@@ -25,6 +25,14 @@ The interrupt-fabric guests need more of the machine:
   --exit-code N    QEMU's own exit status to expect instead of the
                    isa-debug-exit one (0: the guest powered off via ACPI)
 
+Devices for the virtio guests (each option may be repeated):
+  --device SPEC    -device SPEC, e.g. "virtio-rng-pci"
+  --netdev SPEC    -netdev SPEC, e.g. "user,id=n0"
+  --disk ID:SIZE   a zero-filled raw image of SIZE bytes (K and M
+                   suffixes) in a temporary directory, removed after the
+                   run, as "-drive if=none,id=ID": for "-device
+                   virtio-blk-pci,drive=ID"
+
 Output checks besides the exact comparison:
   --sort           compare the lines sorted (several CPUs print)
   --expected-re F  F holds one Python regular expression per output line,
@@ -41,8 +49,10 @@ the development machines (it refuses MSR 0x10a, IA32_ARCH_CAPABILITIES).
 import argparse
 import datetime
 import re
+import os
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -76,6 +86,21 @@ def check_regex(out, path):
     return ''
 
 
+def disk_args(specs, tmpdir):
+    """-drive options for the --disk ID:SIZE images, created in tmpdir."""
+    args = []
+    for spec in specs:
+        disk_id, _, size = spec.partition(':')
+        mult = {'K': 1 << 10, 'M': 1 << 20}.get(size[-1:].upper(), 1)
+        nbytes = int(size.rstrip('KkMm')) * mult
+        path = os.path.join(tmpdir, disk_id + '.img')
+        with open(path, 'wb') as f:
+            f.truncate(nbytes)
+        args += ['-drive', 'file=%s,if=none,id=%s,format=raw'
+                 % (path, disk_id)]
+    return args
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--qemu', default='qemu-system-x86_64')
@@ -94,6 +119,12 @@ def main():
     ap.add_argument('--smp', type=int, help='number of vCPUs')
     ap.add_argument('--irqchip', choices=['on', 'split', 'off'],
                     help="KVM's kernel-irqchip")
+    ap.add_argument('--device', action='append', default=[],
+                    help='-device SPEC (repeatable)')
+    ap.add_argument('--netdev', action='append', default=[],
+                    help='-netdev SPEC (repeatable)')
+    ap.add_argument('--disk', action='append', default=[],
+                    help='ID:SIZE, a temporary raw image (repeatable)')
     ap.add_argument('--exit-code', type=int,
                     help="QEMU's exit status to expect, overrides --status")
     ap.add_argument('--sort', action='store_true',
@@ -119,6 +150,12 @@ def main():
         cmd += ['-smp', str(args.smp)]
     if args.append is not None:
         cmd += ['-append', args.append]
+    for netdev in args.netdev:
+        cmd += ['-netdev', netdev]
+    tmpdir = tempfile.TemporaryDirectory(prefix='run-qemu-')
+    cmd += disk_args(args.disk, tmpdir.name)
+    for device in args.device:
+        cmd += ['-device', device]
 
     stdin = subprocess.DEVNULL
     if args.input:
@@ -135,6 +172,7 @@ def main():
     finally:
         if args.input:
             stdin.close()
+        tmpdir.cleanup()
     elapsed = time.monotonic() - start
     wall_end = time.time()
 
