@@ -508,7 +508,8 @@ static void dsdt_pci_host(struct aml *a)
  * The MCFG's ranges must be reserved as a motherboard resource (PCI
  * Firmware Specification 3.2, 4.1.2). Linux (arch/x86/pci/
  * mmconfig-shared.c) uses the ECAM if an E820 reserved range covers it
- * (its early check) or, once ACPI is up, a PNP0C01/PNP0C02 _CRS does.
+ * (its early check) or, once ACPI is up, a PNP0C01/PNP0C02 _CRS does;
+ * e820.c and this device each reserve it, as QEMU's q35 does.
  */
 static void dsdt_motherboard(struct aml *a)
 {

@@ -67,7 +67,7 @@
 #define E820_RAM 1
 #define E820_RESERVED 2
 
-#define BOOT_MEMMAP_MAX 4
+#define BOOT_MEMMAP_MAX 5
 
 struct mem_range {
 	uint64_t addr;

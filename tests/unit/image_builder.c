@@ -291,7 +291,7 @@ void check_e820(const struct vm *v, uint64_t low, uint64_t high)
 {
 	uint64_t t = ZP + 0x2d0;
 
-	assert_int_equal(rd(v, ZP + 0x1e8, 1), high ? 4 : 3);
+	assert_int_equal(rd(v, ZP + 0x1e8, 1), high ? 5 : 4);
 	assert_int_equal(rd(v, t, 8), 0);
 	assert_int_equal(rd(v, t + 8, 8), 0x9fc00);
 	assert_int_equal(rd(v, t + 16, 4), 1);
@@ -301,11 +301,14 @@ void check_e820(const struct vm *v, uint64_t low, uint64_t high)
 	assert_int_equal(rd(v, t + 40, 8), 0x100000);
 	assert_int_equal(rd(v, t + 48, 8), low - 0x100000);
 	assert_int_equal(rd(v, t + 56, 4), 1);
+	assert_int_equal(rd(v, t + 60, 8), 0xe0000000); /* ECAM, bus 0 */
+	assert_int_equal(rd(v, t + 68, 8), 0x100000);
+	assert_int_equal(rd(v, t + 76, 4), 2);
 	if (!high)
 		return;
-	assert_int_equal(rd(v, t + 60, 8), 4 * GiB);
-	assert_int_equal(rd(v, t + 68, 8), high);
-	assert_int_equal(rd(v, t + 76, 4), 1);
+	assert_int_equal(rd(v, t + 80, 8), 4 * GiB);
+	assert_int_equal(rd(v, t + 88, 8), high);
+	assert_int_equal(rd(v, t + 96, 4), 1);
 }
 
 void check_boot_params(const struct vm *v, const char *cmdline)

@@ -109,7 +109,10 @@ void check_data_segs(const struct boot_cpu *c);
 void check_tr(const struct boot_cpu *c);
 void check_gdt(const struct vm *v, uint64_t code);
 
-/* The boot_params E820 map: low bytes below the hole, high above 4 GiB. */
+/*
+ * The boot_params E820 map: low bytes below the hole, the ECAM window
+ * reserved, high above 4 GiB.
+ */
 void check_e820(const struct vm *v, uint64_t low, uint64_t high);
 
 void check_boot_params(const struct vm *v, const char *cmdline);

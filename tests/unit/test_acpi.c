@@ -175,6 +175,7 @@ static void test_every_table_is_in_reserved_e820(void **state)
 	assert_true(in_reserved(&v, t.fadt, rd(&v, t.fadt + 4, 4)));
 	assert_true(in_reserved(&v, t.madt, rd(&v, t.madt + 4, 4)));
 	assert_true(in_reserved(&v, t.mcfg, rd(&v, t.mcfg + 4, 4)));
+	assert_true(in_reserved(&v, 0xe0000000, 0x100000)); /* the ECAM */
 	assert_true(in_reserved(&v, t.dsdt, rd(&v, t.dsdt + 4, 4)));
 	assert_true(in_reserved(&v, t.facs, 64));
 	vm_free(&v);

@@ -41,7 +41,7 @@ static void check_pvh_memmap(const struct vm *v, uint64_t low)
 {
 	uint64_t mm = rd(v, SI + 40, 8);
 
-	assert_int_equal(rd(v, SI + 48, 4), 3);
+	assert_int_equal(rd(v, SI + 48, 4), 4);
 	assert_int_equal(rd(v, mm, 8), 0);
 	assert_int_equal(rd(v, mm + 8, 8), 0x9fc00);
 	assert_int_equal(rd(v, mm + 16, 4), 1);
@@ -50,6 +50,9 @@ static void check_pvh_memmap(const struct vm *v, uint64_t low)
 	assert_int_equal(rd(v, mm + 48, 8), 0x100000);
 	assert_int_equal(rd(v, mm + 56, 8), low - 0x100000);
 	assert_int_equal(rd(v, mm + 64, 4), 1);
+	assert_int_equal(rd(v, mm + 72, 8), 0xe0000000); /* ECAM, reserved */
+	assert_int_equal(rd(v, mm + 80, 8), 0x100000);
+	assert_int_equal(rd(v, mm + 88, 4), 2);
 }
 
 static void test_pvh_elf32_loads_segment_and_start_info(void **state)
