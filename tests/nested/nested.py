@@ -29,7 +29,7 @@ TOOLS = os.path.join(HERE, "..", "..", "tools")
 sys.path.insert(0, TOOLS)
 import debian  # noqa: E402
 
-L1_MODULES = ("irqbypass", "kvm", "ccp", "kvm-amd")
+L1_MODULES = ("irqbypass", "kvm", "ccp", "kvm-amd", "tun")
 GUESTS = ("hello", "smp", "lapic", "ioapic", "pic", "pit", "rtc",
           "acpi-poweroff", "timer-count")
 QEMU = ["qemu-system-x86_64", "-accel", "tcg,thread=multi",
