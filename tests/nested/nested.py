@@ -12,9 +12,14 @@ Debian's cloud kernel ("L2") and the guest kit's images.
   nested.py test BUILD_DIR    build, boot L1, run the scenarios; prints TAP
   nested.py shell BUILD_DIR   build, boot L1 and then the default guest
                               under cellvm on the console (interactive)
+  nested.py bench BUILD_DIR INIT
+                              build L1 with QEMU in it too (the reference
+                              VMM) and the script INIT as its /init, boot
+                              it and show its console (bench/boot does this
+                              with its own script)
 
 The packages are cached in BUILD_DIR/debian (tools/debian.py), L1's image
-goes to BUILD_DIR/nested.
+goes to BUILD_DIR/nested (BUILD_DIR/nested-bench for a benchmark's).
 """
 import glob
 import os
@@ -22,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +41,12 @@ GUESTS = ("hello", "smp", "lapic", "ioapic", "pic", "pit", "rtc",
 QEMU = ["qemu-system-x86_64", "-accel", "tcg,thread=multi",
         "-cpu", "EPYC,+svm", "-smp", "2", "-m", "4G", "-nographic",
         "-no-reboot"]
+# What QEMU -M microvm needs besides its binary and libraries: its firmware
+# (qboot; bios-microvm.bin links to qboot.rom) and the option ROMs that load
+# a -kernel, from QEMU's data directory.
+QEMU_DATA = "/usr/share/qemu"
+QEMU_FIRMWARE = ("bios-microvm.bin", "linuxboot_dma.bin", "linuxboot.bin",
+                 "pvh.bin")
 
 
 def install(path, dest, mode=0o755):
@@ -54,8 +66,38 @@ def libraries(binaries):
     return sorted(libs)
 
 
-def build_l1(work, root, build, l2):
-    """The L1 initramfs: busybox, kvm_amd, cellvm, L2 and the kit."""
+def copy_libraries(tree, binaries):
+    for lib in libraries(binaries):
+        dest = os.path.join(tree, lib.lstrip("/"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy(os.path.realpath(lib), dest)
+
+
+def add_qemu(tree):
+    """qemu-system-x86_64 at the path it has here, its libraries and the
+    firmware -M microvm boots with: only in a benchmark's L1 (about 50 MB
+    more), so that it can run QEMU on the same KVM as cellvm."""
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        sys.exit("nested: no qemu-system-x86_64 to put in L1")
+    qemu = os.path.realpath(qemu)
+    dest = os.path.join(tree, "usr", "bin")
+    os.makedirs(dest, exist_ok=True)
+    install(qemu, os.path.join(dest, "qemu-system-x86_64"))
+    copy_libraries(tree, [qemu])
+    data = os.path.join(tree, QEMU_DATA.lstrip("/"))
+    os.makedirs(data, exist_ok=True)
+    for name in QEMU_FIRMWARE:
+        src = os.path.join(QEMU_DATA, name)
+        if not os.path.exists(src):
+            sys.exit("nested: QEMU's %s is missing" % src)
+        shutil.copy(os.path.realpath(src), os.path.join(data, name))
+
+
+def build_l1(work, root, build, l2, init=None, qemu=False, files=None):
+    """The L1 initramfs: busybox, kvm_amd, cellvm, L2 and the kit; with
+    qemu, QEMU too; init replaces l1-init; files ({path in L1: path here})
+    are added."""
     tree = os.path.join(work, "l1")
     debian.busybox_tree(tree, root)
     ver, _ = debian.kernel(root, "generic")
@@ -81,7 +123,12 @@ def build_l1(work, root, build, l2):
         shutil.copy(os.path.join(build, "tests", "guests", g), guests)
     # Where cellvm looks for its default guest: next to it.
     shutil.copytree(l2, os.path.join(bindir, "default-guest"))
-    install(os.path.join(HERE, "l1-init"), os.path.join(tree, "init"))
+    install(init or os.path.join(HERE, "l1-init"),
+            os.path.join(tree, "init"))
+    if qemu:
+        add_qemu(tree)
+    for dest, src in (files or {}).items():
+        install(src, os.path.join(tree, dest.lstrip("/")), 0o644)
     out = os.path.join(work, "l1.cpio.gz")
     debian.cpio(tree, out)
     return out
@@ -94,6 +141,38 @@ def build_all(build):
     os.makedirs(work, exist_ok=True)
     root = debian.fetch(os.path.join(build, "debian"))
     return work, root, build_l1(work, root, build, l2)
+
+
+def build_bench(build, init, files=None):
+    """L1 for a benchmark, in BUILD/nested-bench: as for the tests, plus
+    QEMU, with init as /init and files added (see build_l1)."""
+    l2 = debian.default_guest(build, os.path.join(TOOLS, "guest-init"))
+    work = os.path.join(build, "nested-bench")
+    os.makedirs(work, exist_ok=True)
+    root = debian.fetch(os.path.join(build, "debian"))
+    return root, build_l1(work, root, build, l2, init=init, qemu=True,
+                          files=files)
+
+
+def stream_l1(root, l1, mode, line, timeout=3000):
+    """Boot L1 with cellvm.mode=MODE, call line(text) for each line of its
+    console as it comes; returns (exit status, all lines)."""
+    _, vmlinuz = debian.kernel(root, "generic")
+    cmd = QEMU + ["-kernel", vmlinuz, "-initrd", l1, "-append",
+                  "console=ttyS0 panic=-1 quiet cellvm.mode=" + mode]
+    lines = []
+    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT) as p:
+        watchdog = threading.Timer(timeout, p.kill)
+        watchdog.start()
+        for raw in p.stdout:
+            text = re.sub(r"\x1b(\[[0-9;?]*[a-zA-Z]|c)", "",
+                          raw.decode(errors="replace")).rstrip("\r\n")
+            lines.append(text)
+            line(text)
+        watchdog.cancel()
+    return p.returncode, lines
 
 
 def boot_l1(root, l1, mode, interactive=False):
@@ -128,7 +207,15 @@ def test(build):
     return 0
 
 
+def bench(build, init):
+    root, l1 = build_bench(build, os.path.abspath(init))
+    rc, _ = stream_l1(root, l1, "bench", print)
+    return rc
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "bench":
+        return bench(os.path.abspath(sys.argv[2]), sys.argv[3])
     if len(sys.argv) != 3 or sys.argv[1] not in ("build", "test", "shell"):
         print(__doc__)
         return 2
