@@ -34,6 +34,8 @@
 #define CC_Q_USEDHI 0x34
 #define CC_LEN 0x38
 
+#define VIRTIO_BROKEN_SAID 8
+
 static struct virtio the_device;
 
 struct virtio_regs *virtio_regs(struct virtio *v)
@@ -149,10 +151,14 @@ static void virtio_broken(struct virtio *v, const char *why)
 	r->status |= VIRTIO_S_NEEDS_RESET;
 	r->config_generation++;
 	r->irq_owed |= VIRTIO_OWED_CONFIG;
-	if (!v->said_broken)
-		log_warn("the driver broke the device: %s; it needs a reset",
-			 why);
-	v->said_broken = true;
+	/* A guest can break and reset the device in a loop: the log says
+	 * the first few and no more. */
+	if (v->broken_said < VIRTIO_BROKEN_SAID)
+		log_warn("the driver broke the device: %s; it needs a reset%s",
+			 why,
+			 ++v->broken_said == VIRTIO_BROKEN_SAID
+				 ? " (further ones are not logged)"
+				 : "");
 }
 
 /* The device reset (status 0): the PCI function's MSI-X table stays. */
@@ -175,7 +181,6 @@ static void virtio_reset(struct virtio *v)
 		r->q[i].size = v->ops->queue_size;
 		r->q[i].msix_vector = VIRTIO_NO_VECTOR;
 	}
-	v->said_broken = false;
 	if (v->ops->reset)
 		v->ops->reset(v);
 }

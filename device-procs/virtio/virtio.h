@@ -127,7 +127,7 @@ struct virtio {
 	int backing_fd;		  /* disk image, tap or output; -1: none */
 	bool read_only;		  /* the disk */
 	bool again;		  /* a queue has more work right now */
-	bool said_broken;	  /* logged the last NEEDS_RESET */
+	unsigned broken_said;	  /* NEEDS_RESETs logged */
 	struct virtq_chain chain; /* the one being worked on */
 };
 
