@@ -6,6 +6,7 @@
  * The broker opens their backing files here, once, and hands the same
  * descriptors to every instance of the device.
  */
+#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -105,6 +106,33 @@ static int pcidev_open_tap(const char *name)
 	return fd;
 }
 
+/*
+ * Making a tap is the one thing the broker needs CAP_NET_ADMIN for: once
+ * the taps are open it gives that up, for good (the bounding set too,
+ * when it may), whether or not there was one to make.
+ */
+static int pcidev_drop_net_admin(void)
+{
+	int select = CAPNG_SELECT_CAPS;
+
+	if (capng_get_caps_process() < 0)
+		return -EPERM;
+	if (!capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN) &&
+	    !capng_have_capability(CAPNG_BOUNDING_SET, CAP_NET_ADMIN))
+		return 0;
+	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
+		select = CAPNG_SELECT_BOTH;
+	if (capng_update(CAPNG_DROP,
+			 CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
+				 CAPNG_BOUNDING_SET,
+			 CAP_NET_ADMIN) < 0 ||
+	    capng_apply(select) < 0) {
+		log_err("cannot give up CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	return 0;
+}
+
 int pcidev_plan(struct family *f)
 {
 	const struct options *o = f->opt;
@@ -143,7 +171,7 @@ int pcidev_plan(struct family *f)
 			return -errno;
 		}
 	}
-	return 0;
+	return pcidev_drop_net_admin();
 }
 
 void pcidev_close(struct family *f)

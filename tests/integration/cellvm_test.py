@@ -7,6 +7,7 @@ GUEST_SRC (expected outputs), SOURCE_ROOT. A test that needs /dev/kvm and
 finds none fails when CI=true and is skipped (exit 77) otherwise.
 """
 import ctypes
+import fcntl
 import os
 import re
 import shutil
@@ -282,6 +283,11 @@ def test_processes_are_sandboxed_and_only_the_runner_has_kvm():
         broker = fd_targets(p.pid)
         check(not any("kvm" in t for t in broker.values()),
               "the broker still holds %s" % broker)
+        # CAP_NET_ADMIN (bit 12) was only for making taps.
+        st = proc_status(p.pid)
+        for caps in ("CapEff", "CapPrm", "CapBnd"):
+            check(not int(st[caps], 16) & (1 << 12),
+                  "the broker kept CAP_NET_ADMIN in %s" % caps)
         with open("/proc/%d/maps" % p.pid) as f:
             check("cellvm-ram" not in f.read(), "the broker maps guest RAM")
         out, err = p.communicate(timeout=60)
@@ -778,6 +784,50 @@ def test_hostile_guest_breaks_no_virtio_device_and_nothing_else():
         del before[disk], after[disk], after[con]
         check(after == before, "files changed: %s" %
               sorted(set(after.items()) ^ set(before.items())))
+
+
+def test_read_only_disk_refuses_writes_and_stays_unchanged():
+    need_kvm()
+    with tempfile.TemporaryDirectory() as d:
+        disk = os.path.join(d, "disk.img")
+        data = os.urandom(1 << 20)
+        with open(disk, "wb") as f:
+            f.write(data)
+        os.chmod(disk, 0o444)
+        rc, out, err = run(["run", "--kernel", image("virtio-smoke"),
+                            "--disk", disk + ",readonly"])
+        check(rc == 0, "exit %d: %s%s" % (rc, out, err))
+        check("ok   blk: a write to the read-only disk fails with IOERR\n"
+              in out and "ok   blk: read the last sector\n" in out,
+              "output %r" % out)
+        with open(disk, "rb") as f:
+            check(f.read() == data, "the read-only image changed")
+
+
+def test_bad_disk_and_net_options_are_one_clear_error():
+    kernel = image("hello")
+    with tempfile.TemporaryDirectory() as d:
+        disk = os.path.join(d, "disk.img")
+        with open(disk, "wb") as f:
+            f.truncate(1 << 20)
+        bad_input(["run", "--kernel", kernel, "--disk", d + "/none.img"],
+                  r"^cellvm: cannot open disk '.*none.img': No such file")
+        bad_input(["run", "--kernel", kernel, "--disk", d],
+                  r"^cellvm: (cannot open disk|disk) '%s'" % re.escape(d))
+        bad_input(["run", "--kernel", kernel, "--disk", disk + ",rw"],
+                  r"^cellvm: invalid --disk")
+        bad_input(["run", "--kernel", kernel, "--net", "tap"],
+                  r"^cellvm: invalid --net 'tap'")
+        bad_input(["run", "--kernel", kernel, "--net",
+                   "tap=t0,mac=01:00:00:00:00:01"],
+                  r"^cellvm: invalid --net")
+        bad_input(["run", "--kernel", kernel, "--net", "tap=" + "x" * 20],
+                  r"^cellvm: tap name '.*' is too long")
+        # A disk another VM (here: this test) holds is refused.
+        with open(disk, "rb+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            bad_input(["run", "--kernel", kernel, "--disk", disk],
+                      r"^cellvm: disk '.*' is in use by another process")
 
 
 def main():

@@ -9,8 +9,10 @@
  *   buffer), not all equal; the used buffer also raises the queue's
  *   MSI-X vector, routed to the BSP;
  * - blk: capacity, a pattern written to the last sector, a flush (if
- *   VIRTIO_BLK_F_FLUSH), the sector read back, GET_ID. A read-only disk
- *   skips the write, flush and compare ("skip" lines);
+ *   VIRTIO_BLK_F_FLUSH), the sector read back, GET_ID. On a read-only
+ *   disk (VIRTIO_BLK_F_RO) a write anyway must fail with IOERR (5.2.6.2:
+ *   the device fails writes to a read-only disk), and the compare is
+ *   skipped;
  * - console: one line on port 0's transmit queue (no MULTIPORT);
  * - net: the MAC from the configuration (VIRTIO_NET_F_MAC).
  * No virtio device at all is a failure. "ecam=0" on the command line
@@ -150,11 +152,15 @@ static void test_blk(struct kit_virtio_dev *dev)
 	if (!kit_check(capacity >= 1, "blk: capacity of at least one sector"))
 		return;
 	last = capacity - 1;
+	for (i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 7 + (i >> 8) + 0x5a);
 	if (dev->offered & KIT_VIRTIO_BIT(VIRTIO_BLK_F_RO)) {
-		kit_printf("skip blk: read-only, no write, flush or compare\n");
+		kit_check(
+			blk_request(dev, VIRTIO_BLK_T_OUT, last, pattern,
+				    sizeof(pattern),
+				    false) == 1000 + VIRTIO_BLK_S_IOERR,
+			"blk: a write to the read-only disk fails with IOERR");
 	} else {
-		for (i = 0; i < sizeof(pattern); i++)
-			pattern[i] = (uint8_t)(i * 7 + (i >> 8) + 0x5a);
 		blk_ok(blk_request(dev, VIRTIO_BLK_T_OUT, last, pattern,
 				   sizeof(pattern), false),
 		       "write a pattern to the last sector");
