@@ -10,6 +10,7 @@
 
 #include "guestmem.h"
 #include "platform.h"
+#include "shm.h"
 
 /* RAM displaced by the 32-bit hole reappears here (MEM_HIGH_START). */
 #define GUESTMEM_HIGH_START 0x100000000ull
@@ -46,7 +47,7 @@ int guestmem_map(struct guestmem *m, int fd, uint64_t size)
 		return -EINVAL;
 	/* A memfd shorter than the size we were told would turn a guest
 	 * address past its end into SIGBUS here. */
-	if (fstat(fd, &st) < 0)
+	if (shm_fstat(fd, &st) < 0)
 		return -errno;
 	if ((uint64_t)st.st_size < size)
 		return -EINVAL;

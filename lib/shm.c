@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shm.h"
@@ -24,11 +25,16 @@ int shm_create(const char *name, size_t size)
 	return fd;
 }
 
+int shm_fstat(int fd, struct stat *st)
+{
+	return (int)syscall(SYS_fstat, fd, st);
+}
+
 long long shm_fd_size(int fd)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) < 0)
+	if (shm_fstat(fd, &st) < 0)
 		return -errno;
 	return st.st_size;
 }

@@ -52,7 +52,7 @@ static int mmu_read_file(int fd, const char *what, uint64_t max, uint8_t **out,
 	size_t done = 0;
 	ssize_t n;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (shm_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", what);
 		return -EINVAL;
 	}

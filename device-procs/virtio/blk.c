@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "shm.h"
 #include "virtio.h"
 
 extern const char policy_text[];
@@ -86,7 +87,7 @@ static int blk_setup(struct virtio *v, const Cellvm__SetupDeviceRequest *req,
 
 	(void)fds;
 	(void)nfds;
-	if (v->backing_fd < 0 || fstat(v->backing_fd, &st) < 0) {
+	if (v->backing_fd < 0 || shm_fstat(v->backing_fd, &st) < 0) {
 		log_err("setup: no disk image");
 		return -EINVAL;
 	}
