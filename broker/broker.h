@@ -17,7 +17,7 @@
 #include "status.h"
 
 #define BROKER_MAX_DEVICES 24
-#define BROKER_MAX_TRIGGERS 4
+#define BROKER_MAX_TRIGGERS 80 /* the escape tests: actions x devices */
 #define BROKER_MAX_DISKS 4
 #define BROKER_MAX_VIRTIO 8 /* PCI devices: one INTx line each */
 #define BROKER_MAX_LINKS 32
@@ -127,6 +127,7 @@ struct child {
 	uint64_t restart_at;   /* ns; 0: none pending */
 	uint64_t window_start; /* restart budget window */
 	unsigned window_restarts;
+	uint64_t trigger_ns; /* when it was last sent a test trigger */
 };
 
 struct console {

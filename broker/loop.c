@@ -19,6 +19,7 @@
 #define STOP_TIMEOUT_MS 3000
 #define RESTART_WINDOW_NS (60ull * 1000000000ull)
 #define RESTART_BUDGET 20 /* restarts of one device per window */
+#define TRIGGER_GAP_NS (200ull * 1000000ull) /* between test triggers */
 
 /* epoll data: what woke us. */
 enum {
@@ -339,24 +340,55 @@ static void loop_signal(struct family *f)
 	loop_stop(f, 128 + (int)si.ssi_signo);
 }
 
-static void loop_trigger(struct family *f, struct test_trigger *t)
+/* Another live device: the target of an escape attempt on a peer. */
+static pid_t loop_trigger_peer(const struct family *f, const struct child *c)
+{
+	unsigned i;
+
+	for (i = 0; i < f->ndev; i++) {
+		if (&f->dev[i] != c && f->dev[i].alive)
+			return f->dev[i].pid;
+	}
+	return 0;
+}
+
+/*
+ * Send test trigger t to its device (the first of that name). Triggers to
+ * one device go one at a time: a device that is down (killed by the one
+ * before, restart pending) gets it once it is back, and one that was just
+ * sent a trigger gets the next TRIGGER_GAP_NS later, so that none lands in
+ * the socket of a process dying of the one before. Returns 0 once sent (or
+ * when no device has that name), else when to try again: ~0 for "when the
+ * device is back" (its restart time or its death wakes the loop).
+ */
+static uint64_t loop_trigger(struct family *f, struct test_trigger *t,
+			     uint64_t now)
 {
 	Cellvm__TestTriggerRequest req = CELLVM__TEST_TRIGGER_REQUEST__INIT;
 	ctl_msg m = CELLVM__CONTROL__INIT;
+	struct child *c = NULL;
 	unsigned i;
 
-	t->sent = true;
-	for (i = 0; i < f->ndev; i++) {
-		struct child *c = &f->dev[i];
-
-		if (strcmp(c->dev->name, t->device) != 0 || !c->alive)
-			continue;
-		req.action = t->action;
-		m.body_case = CELLVM__CONTROL__BODY_TEST_TRIGGER;
-		m.test_trigger = &req;
-		ctl_send(c->ctl, &m, NULL, 0);
-		ring_kick(c->ring);
+	for (i = 0; i < f->ndev && !c; i++) {
+		if (strcmp(f->dev[i].dev->name, t->device) == 0)
+			c = &f->dev[i];
 	}
+	if (c && !c->alive)
+		return ~0ull;
+	if (c && c->trigger_ns && now < c->trigger_ns + TRIGGER_GAP_NS)
+		return c->trigger_ns + TRIGGER_GAP_NS;
+	t->sent = true;
+	if (!c)
+		return 0;
+	c->trigger_ns = now;
+	req.action = t->action;
+	req.runner_pid = f->runner.alive ? f->runner.pid : 0;
+	req.peer_pid = loop_trigger_peer(f, c);
+	m.body_case = CELLVM__CONTROL__BODY_TEST_TRIGGER;
+	m.test_trigger = &req;
+	ctl_send(c->ctl, &m, NULL, 0);
+	ring_kick(c->ring);
+	return 0;
 }
 
 /* Timed work: restarts and test triggers. Returns the next epoll timeout. */
@@ -381,8 +413,8 @@ static int loop_timers(struct family *f)
 		if (tr->sent)
 			continue;
 		if (at <= t)
-			loop_trigger(f, tr);
-		else if (!next || at < next)
+			at = loop_trigger(f, tr, t);
+		if (at && at != ~0ull && (!next || at < next))
 			next = at;
 	}
 	/* A full input ring is looked at again every 10 ms. */

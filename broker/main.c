@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "ring.h"
+#include "trigger.h"
 
 #define MEM_DEFAULT (256ull << 20)
 #define MEM_MIN_BYTES (2ull << 20)
@@ -62,8 +63,16 @@ static void usage(FILE *out)
 #if CELLVM_TEST_HOOKS
 	      "      --test-trigger DEV:ACTION[@MS]\n"
 	      "                         test build only: ask device DEV to\n"
-	      "                         misbehave (ACTION: bad-syscall or\n"
-	      "                         corrupt-state) MS ms after start\n"
+	      "                         misbehave MS ms after start (ACTION:\n"
+	      "                         bad-syscall, corrupt-state, or an\n"
+	      "                         escape attempt: open-file, "
+	      "create-file,\n"
+	      "                         stat-file, open-kvm, connect, "
+	      "socketpair,\n"
+	      "                         execve, ptrace, kill, steal-fd,\n"
+	      "                         read-memory, mmap-fds, memfd, "
+	      "setuid,\n"
+	      "                         capset, unshare)\n"
 #endif
 	      "\n"
 	      "On a terminal the console is raw; Ctrl-A x stops the VM.\n"
@@ -145,11 +154,8 @@ static int parse_trigger(const char *s, struct options *o)
 	memcpy(t->device, s, n);
 	at = strchr(colon, '@');
 	n = at ? (size_t)(at - colon - 1) : strlen(colon + 1);
-	if (n == 11 && strncmp(colon + 1, "bad-syscall", n) == 0)
-		t->action = CELLVM__TEST_TRIGGER_REQUEST__ACTION__BAD_SYSCALL;
-	else if (n == 13 && strncmp(colon + 1, "corrupt-state", n) == 0)
-		t->action = CELLVM__TEST_TRIGGER_REQUEST__ACTION__CORRUPT_STATE;
-	else
+	t->action = trigger_action(colon + 1, n);
+	if (t->action < 0)
 		return -EINVAL;
 	t->after_ms = at ? strtoull(at + 1, NULL, 10) : 0;
 	o->ntriggers++;
@@ -315,9 +321,9 @@ static int parse_option(int c, struct options *o)
 	case OPT_TRIGGER:
 		if (parse_trigger(optarg, o) == 0)
 			return 0;
-		log_err("invalid --test-trigger '%s': give "
-			"DEVICE:bad-syscall[@MS]",
-			optarg);
+		log_err("invalid --test-trigger '%s': give DEVICE:ACTION[@MS] "
+			"(see --help), at most %d times",
+			optarg, BROKER_MAX_TRIGGERS);
 		return 1;
 #endif
 	case 'h':

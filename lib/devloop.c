@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "shm.h"
+#include "trigger.h"
 
 /* Exit statuses of a device process (the broker reports them). */
 enum {
@@ -192,6 +193,10 @@ static void devloop_test_trigger(struct devloop *d,
 				 const Cellvm__TestTriggerRequest *t)
 {
 #if CELLVM_TEST_HOOKS
+	if (trigger_is_escape(t->action)) {
+		trigger_escape(t, d->pid);
+		return;
+	}
 	switch (t->action) {
 	case CELLVM__TEST_TRIGGER_REQUEST__ACTION__CORRUPT_STATE:
 		/* What a device with a wild pointer might leave behind. */
@@ -278,6 +283,7 @@ int devloop_main(const struct dev_ops *ops, void *dev, const char *policy_text)
 	snprintf(name, sizeof(name), "cellvm-dev-%s", ops->name);
 	log_init(name, 1);
 	sched_short_slice();
+	d.pid = getpid();
 	if (sandbox_enter(policy_text) < 0)
 		return DEV_EXIT_SANDBOX;
 	if (ctl_send_hello(d.ctl, CELLVM__PROC_KIND__PROC_DEVICE, name,

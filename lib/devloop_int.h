@@ -2,6 +2,8 @@
 #ifndef CELLVM_DEVLOOP_INT_H
 #define CELLVM_DEVLOOP_INT_H
 
+#include <sys/types.h>
+
 #include "devloop.h"
 #include "state.h"
 #include "status.h"
@@ -29,6 +31,7 @@ struct devloop {
 	uint32_t lines_seq;   /* IRQ page seq when lines() last ran */
 	unsigned pulses;      /* pulses asked for in the current change */
 	struct dev_common *c; /* working block 0 in a change, else NULL */
+	pid_t pid;	      /* taken before the sandbox, for test triggers */
 };
 
 /* devwork.c */
