@@ -58,6 +58,7 @@ struct options {
 	uint8_t mac[6];	      /* the guest's */
 	bool rng;	      /* a virtio-rng device (default on) */
 	const char *vconsole; /* --vconsole FILE: a virtio-console */
+	const char *name;     /* --name: the VM's (api.h); NULL: vm-<pid> */
 };
 
 /*
@@ -128,6 +129,9 @@ struct child {
 	uint64_t window_start; /* restart budget window */
 	unsigned window_restarts;
 	uint64_t trigger_ns; /* when it was last sent a test trigger */
+
+	uint64_t started_ns; /* this instance */
+	char last_exit[160]; /* how the last instance ended; "": none did */
 };
 
 struct console {
@@ -163,6 +167,7 @@ struct family {
 	uint64_t started_ns;
 	bool stopping;
 	int exit_status;
+	struct ctlsock *api; /* the control socket (ctlsock.c) */
 };
 
 /* devices.c */

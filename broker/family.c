@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "broker.h"
 #include "clock.h"
 #include "config.h"
@@ -530,6 +531,9 @@ int family_run(const struct options *opt)
 	f.devnull = f.epoll = f.sigfd = -1;
 	f.runner.pidfd = f.mmu.pidfd = -1;
 	f.started_ns = now_ns();
+	/* The name first: a clash is one line, before anything starts. */
+	if (ctlsock_open(&f) < 0)
+		return 1;
 	r = family_start(&f);
 	if (r == 0)
 		loop_run(&f);
@@ -538,5 +542,7 @@ int family_run(const struct options *opt)
 	if (opt->stats)
 		family_stats(&f);
 	family_teardown(&f);
+	/* Last: a client that asked to stop sees the end once all is gone. */
+	ctlsock_close(&f);
 	return f.exit_status;
 }

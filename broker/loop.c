@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "broker.h"
 #include "clock.h"
 #include "log.h"
@@ -29,6 +30,8 @@ enum {
 	EV_CTL = 0x100,	  /* + child number */
 	EV_PIDFD = 0x200, /* + child number */
 	EV_INPUT = 0x300, /* + child number: its backing fd has input */
+	/* + the number of a control socket descriptor (api.h) */
+	EV_API = CTLSOCK_EV,
 };
 
 static struct child *loop_child(struct family *f, unsigned n)
@@ -216,6 +219,7 @@ static int loop_restart(struct family *f, unsigned n)
 		ring_kick(c->ring);
 	log_warn("%s restarted as pid %d (restart %u)", c->name, (int)c->pid,
 		 c->restarts);
+	ctlsock_restarted(f, c);
 	return 0;
 }
 
@@ -320,6 +324,10 @@ static void loop_message(struct family *f, unsigned n)
 	case CELLVM__CONTROL__BODY_VM_STOPPED:
 		if (c->kind == CHILD_VCPU)
 			loop_vm_stopped(f, m->vm_stopped);
+		break;
+	case CELLVM__CONTROL__BODY_PAUSE_REPLY:
+		if (c->kind == CHILD_VCPU)
+			ctlsock_paused(f);
 		break;
 	case CELLVM__CONTROL__BODY_ERROR:
 		log_err("%s", m->error->message);
@@ -479,6 +487,8 @@ static int loop_init(struct family *f)
 		r = loop_watch_child(f, n);
 	for (n = 0; !r && n < loop_nchildren(f); n++)
 		r = loop_watch_input(f, n);
+	if (!r)
+		r = ctlsock_watch(f);
 	return r;
 }
 
@@ -486,7 +496,9 @@ static void loop_event(struct family *f, uint64_t what)
 {
 	struct child *c;
 
-	if (what >= EV_INPUT) {
+	if (what >= EV_API) {
+		ctlsock_event(f, (unsigned)(what - EV_API));
+	} else if (what >= EV_INPUT) {
 		/* Frames for the network device: wake it to take them. */
 		c = loop_child(f, (unsigned)(what - EV_INPUT));
 		if (c && c->ring)

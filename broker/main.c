@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "broker.h"
 #include "config.h"
 #include "log.h"
@@ -23,6 +24,8 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: cellvm run [--kernel FILE] [options]\n"
+	      "       cellvm ctl NAME COMMAND [--json]   (cellvm ctl --help)\n"
+	      "       cellvm list [--json]\n"
 	      "       cellvm --help | --version\n"
 	      "\n"
 	      "Run a virtual machine whose vCPUs, memory map and each device\n"
@@ -56,6 +59,11 @@ static void usage(FILE *out)
 	      "      --vconsole FILE    a virtio-console port (the guest's "
 	      "hvc0)\n"
 	      "                         whose output is appended to FILE\n"
+	      "      --name NAME        the VM's name for cellvm ctl, list:\n"
+	      "                         A-Z a-z 0-9 _ . - (1 to 64, not "
+	      "starting\n"
+	      "                         with '.'); default vm-<pid of "
+	      "cellvm>\n"
 	      "      --stats            print exit and device counters at the "
 	      "end\n"
 	      "  -v, --verbose          say more (twice: debug)\n"
@@ -171,6 +179,7 @@ enum {
 	OPT_NET,
 	OPT_NO_RNG,
 	OPT_VCONSOLE,
+	OPT_NAME,
 };
 
 /* FILE[,readonly] */
@@ -236,6 +245,7 @@ static const struct option run_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 	{ "vconsole", required_argument, NULL, OPT_VCONSOLE },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -311,6 +321,15 @@ static int parse_option(int c, struct options *o)
 		}
 		log_err("invalid --vconsole '%s': give one FILE", optarg);
 		return 1;
+	case OPT_NAME:
+		if (vm_name_valid(optarg)) {
+			o->name = optarg;
+			return 0;
+		}
+		log_err("invalid --name '%s': 1 to %d of A-Z a-z 0-9 _ . -, "
+			"not starting with '.'",
+			optarg, VM_NAME_MAX);
+		return 1;
 	case 'v':
 		o->log_level++;
 		return 0;
@@ -385,6 +404,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ctl") == 0)
+		return ctl_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return list_main(argc - 1, argv + 1);
 	log_err("unknown command '%s'; try 'cellvm --help'", argv[1]);
 	return 1;
 }

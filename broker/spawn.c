@@ -77,6 +77,7 @@ int child_spawn(struct family *f, struct child *c)
 		return err;
 	}
 	c->alive = true;
+	c->started_ns = now_ns();
 	return 0;
 }
 
@@ -193,6 +194,7 @@ void child_reap(struct child *c, char *cause, size_t len)
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) == 0)
 		child_cause(c, &si, cause, len);
+	snprintf(c->last_exit, sizeof(c->last_exit), "%s", cause);
 	close(c->pidfd);
 	close(c->ctl);
 	c->pidfd = c->ctl = -1;

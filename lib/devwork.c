@@ -132,10 +132,10 @@ static void devwork_request(struct devloop *d, const struct ring_req *q)
 	bool read = !(q->flags & RING_WRITE);
 	bool answer = read || (q->flags & RING_SYNC);
 	uint32_t pos = c->ring_tail;
-	uint64_t data = ~0ull;
+	uint64_t data = ~0ull, t0 = now_ns();
 
 	if (devwork_req_ok(d, q)) {
-		data = d->ops->access(d->dev, d, q, now_ns());
+		data = d->ops->access(d->dev, d, q, t0);
 		atomic_fetch_add(read ? &d->status->dev.reads
 				      : &d->status->dev.writes,
 				 1);
@@ -153,6 +153,7 @@ static void devwork_request(struct devloop *d, const struct ring_req *q)
 		ring_answer(d->ring, d->nvcpus, q->vcpu, q->id, data);
 	ring_release(d->ring, pos);
 	atomic_fetch_add(&d->status->dev.requests, 1);
+	status_latency(&d->status->dev, now_ns() - t0);
 }
 
 /* A message; one already applied (its producer replayed) is skipped. */

@@ -8,10 +8,12 @@ finds none fails when CI=true and is skipped (exit 77) otherwise.
 """
 import ctypes
 import fcntl
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -1050,6 +1052,328 @@ def test_escape_attempts_are_trapped_or_refused_and_the_guest_goes_on():
           "state pages found: %s" % sorted(pages0))
     changed = sorted(n for n in pages0 if pages0[n] != pages1[n])
     check(changed in ([], ["uart"]), "state pages changed: %s" % changed)
+
+# --- the control API: cellvm ctl, cellvm list, VM names --------------------
+
+def runtime_base():
+    if os.geteuid() == 0:
+        return "/run/cellvm"
+    xdg = os.environ.get("XDG_RUNTIME_DIR", "")
+    if xdg.startswith("/"):
+        return os.path.join(xdg, "cellvm")
+    return "/tmp/cellvm-%d" % os.geteuid()
+
+
+def vm_name(tag):
+    return "test-%d-%s" % (os.getpid(), tag)
+
+
+def ctl(*args, timeout=60):
+    """cellvm ctl ARGS: (exit status, stdout, stderr)."""
+    p = subprocess.run([CELLVM, "ctl"] + list(args), capture_output=True,
+                       text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def ctl_json(*args):
+    rc, out, err = ctl(*(args + ("--json",)))
+    check(rc == 0, "ctl %s: exit %d: %s" % (" ".join(args), rc, err))
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        raise Failure("ctl %s --json printed no JSON (%s): %r"
+                      % (" ".join(args), e, out))
+
+
+class Printer:
+    """The long printer under cellvm with a name; its output is read as it
+    comes (a full pipe would stall the broker's event loop)."""
+
+    def __init__(self, name, lines):
+        need_kvm()
+        self.name = name
+        self.lines = lines
+        self.p = start(["run", "--kernel", image("long-printer"),
+                        "--cmdline", "lines=%d" % lines, "--name", name])
+        self.out = running(self.p)
+        self.err = ""
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        fd = self.p.stdout.fileno()
+        while True:
+            data = os.read(fd, 65536)
+            if not data:
+                return
+            with self.lock:
+                self.out += data.decode()
+
+    def lines_so_far(self):
+        with self.lock:
+            return self.out.count("\n")
+
+    def finish(self, timeout=120):
+        self.err = self.p.stderr.read()
+        self.p.wait(timeout=timeout)
+        self.reader.join(timeout=10)
+        return self.p.returncode
+
+    def check_complete(self):
+        rc = self.finish()
+        check(rc == 0, "cellvm exited %d: %s" % (rc, self.err))
+        check_long_output(self.out, self.lines)
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def wait_gone(path, timeout=3.0):
+    end = time.time() + timeout
+    while os.path.exists(path):
+        check(time.time() < end, "%s is still there" % path)
+        time.sleep(0.02)
+
+
+def test_ctl_stats_json_parses_and_exit_counters_grow():
+    vm = Printer(vm_name("stats"), 3000)
+    try:
+        a = ctl_json(vm.name, "stats")
+        time.sleep(0.5)
+        b = ctl_json(vm.name, "stats")
+        check(a["name"] == vm.name and len(a["vcpus"]) == 1,
+              "stats: %s" % a)
+        va, vb = a["vcpus"][0], b["vcpus"][0]
+        for k in ("exits", "io_exits", "mmio_exits", "halt_exits",
+                  "irq_window_exits", "irq_injections", "signal_exits",
+                  "unclaimed_io"):
+            check(isinstance(vb[k], int) and vb[k] >= va[k],
+                  "%s went from %s to %s" % (k, va[k], vb[k]))
+        check(vb["exits"] > va["exits"] and vb["io_exits"] > va["io_exits"],
+              "exit counters did not grow: %s -> %s" % (va, vb))
+        # Counted by KVM alone: absent, not 0.
+        check("insn_emulation" in vb and vb["insn_emulation"] is None,
+              "insn_emulation: %r" % vb.get("insn_emulation"))
+        uart = [d for d in b["devices"] if d["name"] == "uart"]
+        check(len(uart) == 1, "no uart in %s" % b["devices"])
+        u = uart[0]
+        check(u["requests"] > 0 and u["requests"] == u["reads"] + u["writes"],
+              "uart counters %s" % u)
+        check(0 < u["latency_p50_ns"] <= u["latency_p99_ns"],
+              "uart latencies %s" % u)
+        pit = [d for d in b["devices"] if d["name"] == "pit"][0]
+        check(pit["latency_p50_ns"] is None, "an idle device has a p50")
+        rc, out, err = ctl(vm.name, "stats")
+        check(rc == 0 and re.search(r"^exits +\d+$", out, re.M)
+              and re.search(r"^insn_emulation +-$", out, re.M)
+              and re.search(r"^uart +\d+ +\d+ +\d+ +0 ", out, re.M),
+              "stats table: %s%s" % (out, err))
+        vm.check_complete()
+    finally:
+        vm.kill()
+
+
+def test_pause_stops_guest_progress_and_resume_restarts_it():
+    vm = Printer(vm_name("pause"), 3000)
+    try:
+        time.sleep(0.3)
+        rc, out, err = ctl(vm.name, "pause")
+        check(rc == 0 and out == "VM %s: paused\n" % vm.name,
+              "pause: exit %d: %s%s" % (rc, out, err))
+        check(ctl_json(vm.name, "status")["state"] == "paused",
+              "status does not say paused")
+        # What was posted before the pause may still be on its way out.
+        time.sleep(0.3)
+        lines = vm.lines_so_far()
+        exits = ctl_json(vm.name, "stats")["vcpus"][0]["exits"]
+        time.sleep(1.0)
+        check(vm.lines_so_far() == lines,
+              "output grew while paused: %d -> %d lines"
+              % (lines, vm.lines_so_far()))
+        check(ctl_json(vm.name, "stats")["vcpus"][0]["exits"] == exits,
+              "the vCPU exited while paused")
+        check(lines < 3000, "the guest finished before the pause")
+        check(ctl_json(vm.name, "pause")["state"] == "paused",
+              "a second pause is not answered with paused")
+        rc, out, err = ctl(vm.name, "resume")
+        check(rc == 0 and out == "VM %s: running\n" % vm.name,
+              "resume: exit %d: %s%s" % (rc, out, err))
+        end = time.time() + 10
+        while vm.lines_so_far() <= lines:
+            check(time.time() < end, "no output after resume")
+            time.sleep(0.05)
+        vm.check_complete()
+    finally:
+        vm.kill()
+
+
+def test_restart_device_replaces_the_process_and_loses_no_output():
+    vm = Printer(vm_name("restart"), 3000)
+    try:
+        seen = set()
+        for i in range(2):
+            old = children(vm.p.pid)["cellvm-dev-uart"]
+            seen.add(old)
+            r = ctl_json(vm.name, "restart", "uart")
+            check(r["process"] == "cellvm-dev-uart" and r["old_pid"] == old
+                  and r["new_pid"] not in seen,
+                  "restart %d: %s (old pid %d)" % (i + 1, r, old))
+            # Answered once the new process serves: it is there now.
+            check(children(vm.p.pid)["cellvm-dev-uart"] == r["new_pid"],
+                  "the broker's uart is not pid %d" % r["new_pid"])
+            check(not os.path.exists("/proc/%d/status" % old) or
+                  proc_status(old)["State"].startswith("Z"),
+                  "pid %d still runs" % old)
+            time.sleep(0.2)
+        st = ctl_json(vm.name, "status")
+        uart = [p for p in st["processes"] if p["name"] == "cellvm-dev-uart"]
+        check(uart[0]["restarts"] == 2 and
+              uart[0]["last_exit"] == "was killed by signal 9 (Killed)",
+              "uart status %s" % uart)
+        # The runner holds the VM: refused, and the VM goes on.
+        rc, out, err = ctl(vm.name, "restart", "vcpu")
+        check(rc == 1 and err.count("\n") == 1 and
+              "cannot be restarted" in err, "restart vcpu: %d %r" % (rc, err))
+        rc, out, err = ctl(vm.name, "kill", "nosuch")
+        check(rc == 1 and err == "cellvm: %s: no process 'nosuch' in this "
+              "VM\n" % vm.name, "kill nosuch: %d %r" % (rc, err))
+        vm.check_complete()
+        check(vm.err.count("restarted as pid") == 2, "stderr %s" % vm.err)
+    finally:
+        vm.kill()
+
+
+def test_list_shows_the_running_vm():
+    vm = Printer(vm_name("list"), 2000)
+    try:
+        p = subprocess.run([CELLVM, "list", "--json"], capture_output=True,
+                           text=True, timeout=30)
+        check(p.returncode == 0, "list: %d %s" % (p.returncode, p.stderr))
+        vms = {v["name"]: v for v in json.loads(p.stdout)}
+        check(vm.name in vms, "%s not in %s" % (vm.name, sorted(vms)))
+        check(vms[vm.name]["pid"] == vm.p.pid and
+              vms[vm.name]["state"] == "running", "row %s" % vms[vm.name])
+        p = subprocess.run([CELLVM, "list"], capture_output=True, text=True,
+                           timeout=30)
+        check(re.search(r"^%s +%d +\S+ +running$" % (re.escape(vm.name),
+                                                      vm.p.pid),
+                        p.stdout, re.M), "list: %r" % p.stdout)
+        procs = ctl_json(vm.name, "list")["processes"]
+        kids = children(vm.p.pid)
+        check({q["name"]: q["pid"] for q in procs} == kids,
+              "ctl list %s, children %s" % (procs, kids))
+        vm.check_complete()
+        p = subprocess.run([CELLVM, "list", "--json"], capture_output=True,
+                           text=True, timeout=30)
+        check(vm.name not in {v["name"] for v in json.loads(p.stdout)},
+              "a stopped VM is listed")
+    finally:
+        vm.kill()
+
+
+def test_vm_name_clash_is_one_clear_error():
+    vm = Printer(vm_name("clash"), 2000)
+    try:
+        # Not run(): the first VM and its reaper are our children.
+        for name, pattern in (
+                (vm.name, r"a VM named '%s' is already running \(.*/%s\)"
+                 % (re.escape(vm.name), re.escape(vm.name))),
+                (".hidden", r"invalid --name '\.hidden'"),
+                ("a/b", r"invalid --name 'a/b'"),
+                ("x" * 65, r"invalid --name 'x+': 1 to 64 ")):
+            p = subprocess.run([CELLVM, "run", "--kernel", image("hello"),
+                                "--name", name], capture_output=True,
+                               text=True, timeout=30,
+                               stdin=subprocess.DEVNULL)
+            check(p.returncode == 1 and p.stdout == "" and
+                  re.fullmatch(r"cellvm: %s.*\n" % pattern, p.stderr),
+                  "--name %s: exit %d, %r" % (name, p.returncode, p.stderr))
+        vm.check_complete()
+    finally:
+        vm.kill()
+
+
+def test_runtime_dir_is_removed_when_the_vm_exits():
+    need_kvm()
+    base = runtime_base()
+    # A normal exit.
+    name = vm_name("exit")
+    rc, out, err = run(["run", "--kernel", image("hello"), "--name", name])
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    wait_gone(os.path.join(base, name))
+    # cellvm ctl stop: cellvm exits 0, the ctl once it is gone.
+    vm = Printer(vm_name("stop"), 100000)
+    try:
+        path = os.path.join(base, vm.name)
+        st = os.stat(path)
+        check(st.st_mode & 0o777 == 0o700, "mode %o" % st.st_mode)
+        sock = os.stat(os.path.join(path, "ctl.sock"))
+        check(sock.st_mode & 0o777 == 0o600, "socket mode %o" % sock.st_mode)
+        rc, out, err = ctl(vm.name, "stop")
+        check(rc == 0 and out == "VM %s: stopping\n" % vm.name,
+              "stop: exit %d: %s%s" % (rc, out, err))
+        check(vm.finish(timeout=10) == 0,
+              "exit %d after stop" % vm.p.returncode)
+        wait_gone(path)
+    finally:
+        vm.kill()
+    # Signals: SIGTERM through the event loop; SIGKILL leaves it to the
+    # reaper a root broker has.
+    sigs = [signal.SIGTERM] + ([signal.SIGKILL] if os.geteuid() == 0 else [])
+    for sig in sigs:
+        vm = Printer(vm_name("sig%d" % sig), 100000)
+        try:
+            os.kill(vm.p.pid, sig)
+            check(vm.finish() == (-9 if sig == signal.SIGKILL else 128 + sig),
+                  "exit %d after signal %d" % (vm.p.returncode, sig))
+            wait_gone(os.path.join(base, vm.name))
+        finally:
+            vm.kill()
+    time.sleep(0.1)
+    check(not leftover_children(), "processes left behind")
+
+
+def test_ctl_of_a_vm_not_running_is_one_clear_error():
+    name = vm_name("none")
+    rc, out, err = ctl(name, "status")
+    check(rc == 1 and out == "" and
+          err == "cellvm: no VM named '%s' is running\n" % name,
+          "exit %d: %r %r" % (rc, out, err))
+    for args in ([name], [name, "frobnicate"], [name, "restart"],
+                 [name, "status", "extra"], ["a/b", "status"],
+                 [name, "status", "--bogus"]):
+        rc, out, err = ctl(*args)
+        check(rc == 2, "ctl %s: exit %d (%r)" % (args, rc, err))
+    rc, out, err = ctl("--help")
+    check(rc == 0 and "restart DEVICE" in out, "ctl --help: %d" % rc)
+
+
+def test_malformed_control_message_gets_an_error_and_disturbs_nothing():
+    vm = Printer(vm_name("garbage"), 2000)
+    try:
+        path = os.path.join(runtime_base(), vm.name, "ctl.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(10)
+        s.connect(path)
+        for junk in (b"\xff\xff\xff\xff", b"", b"\x0a\x05abc", b"x" * 9000):
+            s.send(junk)
+            reply = s.recv(65536)
+            # Reply.error (field 1, a message) holding its text.
+            check(reply[:1] == b"\x0a" and (b"malformed" in reply or
+                                             b"at most" in reply),
+                  "reply to %r: %r" % (junk[:8], reply))
+        # The same connection still serves a good request (status: 0a 00).
+        s.send(b"\x0a\x00")
+        check(vm.name.encode() in s.recv(65536), "no status after junk")
+        s.close()
+        vm.check_complete()
+    finally:
+        vm.kill()
+
 
 def main():
     if len(sys.argv) != 2 or "test_" + sys.argv[1] not in globals():
