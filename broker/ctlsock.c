@@ -622,6 +622,7 @@ int ctlsock_open(struct family *f)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->listen_fd = -1;
 	for (i = 0; i < CTLSOCK_MAX_CLIENTS; i++)
 		s->client[i].fd = -1;
 	if (f->opt->name)
@@ -664,13 +665,15 @@ void ctlsock_close(struct family *f)
 
 	if (!s)
 		return;
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	/* The directory first: a client that waits for the end of its
+	 * connection then finds it gone. */
+	rundir_release(&s->rd);
 	for (i = 0; i < CTLSOCK_MAX_CLIENTS; i++) {
 		if (s->client[i].fd >= 0)
 			close(s->client[i].fd);
 	}
-	if (s->listen_fd >= 0)
-		close(s->listen_fd);
-	rundir_release(&s->rd);
 	free(s);
 	f->api = NULL;
 }

@@ -295,6 +295,25 @@ int rundir_listen(struct rundir *rd)
 	return fd;
 }
 
+/* No longer root: let the reaper remove the directory, and wait for it
+ * (a removed directory has no links), so that it is gone when we are. */
+static void rundir_reap(struct rundir *rd)
+{
+	struct timespec wait = { 0, 10000000 };
+	struct stat st;
+	unsigned i;
+
+	flock(rd->dirfd, LOCK_UN);
+	close(rd->reaper_fd);
+	rd->reaper_fd = -1;
+	for (i = 0; i < REAPER_TRIES; i++) {
+		if (fstat(rd->dirfd, &st) < 0 || st.st_nlink == 0)
+			return;
+		nanosleep(&wait, NULL);
+	}
+	log_warn("%s is still there", rd->path);
+}
+
 void rundir_release(struct rundir *rd)
 {
 	if (rd->dirfd >= 0) {
@@ -302,8 +321,9 @@ void rundir_release(struct rundir *rd)
 			     errno == ENOENT) &&
 			    rmdir(rd->path) == 0;
 
-		/* No longer root: the reaper does it, after the close. */
-		if (!gone && rd->reaper_fd < 0)
+		if (!gone && rd->reaper_fd >= 0)
+			rundir_reap(rd);
+		else if (!gone)
 			log_warn("cannot remove %s: %s", rd->path,
 				 strerror(errno));
 		close(rd->dirfd);

@@ -1316,6 +1316,8 @@ def test_runtime_dir_is_removed_when_the_vm_exits():
         rc, out, err = ctl(vm.name, "stop")
         check(rc == 0 and out == "VM %s: stopping\n" % vm.name,
               "stop: exit %d: %s%s" % (rc, out, err))
+        # The stop returns once the VM is gone, its directory too.
+        check(not os.path.exists(path), "%s outlives the stop" % path)
         check(vm.finish(timeout=10) == 0,
               "exit %d after stop" % vm.p.returncode)
         wait_gone(path)
