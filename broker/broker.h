@@ -58,6 +58,7 @@ struct options {
 	uint8_t mac[6];	      /* the guest's */
 	bool rng;	      /* a virtio-rng device (default on) */
 	const char *vconsole; /* --vconsole FILE: a virtio-console */
+	long uid, gid;	      /* --uid, --gid; -1: not given (jail.c) */
 	const char *name;     /* --name: the VM's (api.h); NULL: vm-<pid> */
 };
 
@@ -149,6 +150,15 @@ struct console {
 	size_t rec_len;
 };
 
+/* The jail of the VM's processes (jail.c). */
+struct jail {
+	uid_t uid; /* the VM's, on the host */
+	gid_t gid;
+	bool ns;     /* children get their own namespaces */
+	int lock_fd; /* holds an allocated uid; -1: none */
+	int dir_fd;  /* where the child binaries are */
+};
+
 struct family {
 	const struct options *opt;
 	char dir[4096]; /* where the child binaries are */
@@ -163,6 +173,7 @@ struct family {
 	struct child dev[BROKER_MAX_DEVICES];
 	unsigned ndev;
 	struct console con;
+	struct jail jail;
 	int epoll, sigfd;
 	uint64_t started_ns;
 	bool stopping;
@@ -178,6 +189,14 @@ extern const unsigned dev_table_len;
  * opened; 0, or -errno after saying why. */
 int pcidev_plan(struct family *f);
 void pcidev_close(struct family *f);
+
+/* jail.c: pick the VM's uid/gid and, as root, become them once all is
+ * open (0, or -errno after saying why); clone a child into its
+ * namespaces; in the child before exec, its id maps and rlimits. */
+int jail_setup(struct family *f);
+void jail_close(struct family *f);
+pid_t jail_clone(struct family *f, int *pidfd);
+int jail_child(struct family *f, const struct child *c);
 
 /* spawn.c */
 int child_spawn(struct family *f, struct child *c);

@@ -435,6 +435,9 @@ static int family_start(struct family *f)
 		r = family_devices(f);
 	if (!r)
 		r = console_init(f);
+	/* All is open: a root broker is root no more from here on. */
+	if (!r)
+		r = jail_setup(f);
 	if (r < 0)
 		return r;
 	r = family_spawn_all(f);
@@ -476,6 +479,7 @@ static void family_teardown(struct family *f)
 		child_reap(all[i], cause, sizeof(cause));
 	pcidev_close(f);
 	console_restore(f);
+	jail_close(f);
 }
 
 static void family_stats(const struct family *f)
@@ -529,6 +533,7 @@ int family_run(const struct options *opt)
 	f.kvm_fd = f.kernel_fd = f.initrd_fd = f.ram_fd = f.irq_fd = -1;
 	f.mbox_fd = -1;
 	f.devnull = f.epoll = f.sigfd = -1;
+	f.jail.lock_fd = f.jail.dir_fd = -1;
 	f.runner.pidfd = f.mmu.pidfd = -1;
 	f.started_ns = now_ns();
 	/* The name first: a clash is one line, before anything starts. */

@@ -64,6 +64,12 @@ static void usage(FILE *out)
 	      "starting\n"
 	      "                         with '.'); default vm-<pid of "
 	      "cellvm>\n"
+	      "      --uid UID, --gid GID\n"
+	      "                         host ids the VM's processes run as; "
+	      "as root\n"
+	      "                         the default is an unused id from "
+	      "268435456\n"
+	      "                         (0x10000000) on, else your own\n"
 	      "      --stats            print exit and device counters at the "
 	      "end\n"
 	      "  -v, --verbose          say more (twice: debug)\n"
@@ -179,6 +185,8 @@ enum {
 	OPT_NET,
 	OPT_NO_RNG,
 	OPT_VCONSOLE,
+	OPT_UID,
+	OPT_GID,
 	OPT_NAME,
 };
 
@@ -245,6 +253,8 @@ static const struct option run_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 	{ "vconsole", required_argument, NULL, OPT_VCONSOLE },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "gid", required_argument, NULL, OPT_GID },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -254,6 +264,21 @@ static const struct option run_opts[] = {
 #endif
 	{ NULL, 0, NULL, 0 },
 };
+
+/* A host uid or gid for the VM: not root's, not (uid_t)-1. */
+static int parse_id(const char *s, long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v == 0 ||
+	    v >= 0xffffffffull)
+		return -EINVAL;
+	*out = (long)v;
+	return 0;
+}
 
 /* Returns 0, or the exit status for a bad command line (after a message). */
 static int parse_option(int c, struct options *o)
@@ -330,6 +355,13 @@ static int parse_option(int c, struct options *o)
 			"not starting with '.'",
 			optarg, VM_NAME_MAX);
 		return 1;
+	case OPT_UID:
+	case OPT_GID:
+		if (parse_id(optarg, c == OPT_UID ? &o->uid : &o->gid) == 0)
+			return 0;
+		log_err("invalid --%s '%s': give a number from 1 to 4294967294",
+			c == OPT_UID ? "uid" : "gid", optarg);
+		return 1;
 	case 'v':
 		o->log_level++;
 		return 0;
@@ -364,6 +396,7 @@ static int cmd_run(int argc, char **argv)
 	o.serial = SERIAL_STDIO;
 	o.log_level = LOG_WARN;
 	o.rng = true;
+	o.uid = o.gid = -1;
 	memcpy(o.mac, (const uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
 	       sizeof(o.mac));
 	optind = 1;

@@ -1,10 +1,13 @@
 /*
  * Starting and watching child processes. A child gets its control socket
  * as fd 3, /dev/null as 0 and 1, the broker's stderr as 2 and nothing else;
- * an empty environment; its own process group (terminal signals are the
- * broker's to handle); and SIGKILL when the broker dies.
+ * an empty environment (but CELLVM_JAIL=1 when it has its own namespaces,
+ * for sandbox_enter); its own process group (terminal signals are the
+ * broker's to handle); SIGKILL when the broker dies; and the jail of
+ * jail.c.
  */
 #include <errno.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -22,60 +25,68 @@
 #include "log.h"
 #include "shm.h"
 
-static int pidfd_open(pid_t pid)
+/* The broker is gone already: its pidfd (self) reads as exited. */
+static bool parent_gone(int self)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p = { .fd = self, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
 }
 
-static void child_exec(struct family *f, struct child *c, int sock,
-		       pid_t parent)
+static void child_exec(struct family *f, struct child *c, int sock, int self)
 {
-	char path[4200];
 	char *argv[] = { c->name, NULL };
-	char *envp[] = { NULL };
+	char *envp[] = { "CELLVM_JAIL=1", NULL };
 	sigset_t none;
+	int r;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	/* In its own pid namespace getppid() is 0: ask the pidfd. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || parent_gone(self))
 		_exit(127);
 	setpgid(0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	r = jail_child(f, c);
+	if (r < 0) {
+		log_err("cannot jail %s: %s", c->name, strerror(-r));
+		_exit(127);
+	}
 	if (dup2(sock, CTL_FD) < 0 || dup2(f->devnull, 0) < 0 ||
 	    dup2(f->devnull, 1) < 0)
 		_exit(127);
-	syscall(SYS_close_range, CTL_FD + 1, ~0U, 0);
-	snprintf(path, sizeof(path), "%s/%s", f->dir, c->name);
-	execve(path, argv, envp);
-	log_err("cannot run %s: %s", path, strerror(errno));
+	syscall(SYS_close_range, CTL_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (!f->jail.ns)
+		envp[0] = NULL;
+	syscall(SYS_execveat, f->jail.dir_fd, c->name, argv, envp, 0);
+	log_err("cannot run %s/%s: %s", f->dir, c->name, strerror(errno));
 	_exit(127);
 }
 
 int child_spawn(struct family *f, struct child *c)
 {
-	pid_t parent = getpid();
-	int sv[2], err;
+	int sv[2], self, err;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self < 0)
 		return -errno;
-	c->pid = fork();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		err = -errno;
+		close(self);
+		return err;
+	}
+	c->pid = jail_clone(f, &c->pidfd);
 	if (c->pid < 0) {
 		err = -errno;
+		close(self);
 		close(sv[0]);
 		close(sv[1]);
 		return err;
 	}
 	if (c->pid == 0)
-		child_exec(f, c, sv[1], parent);
+		child_exec(f, c, sv[1], self);
+	close(self);
 	close(sv[1]);
 	c->ctl = sv[0];
-	c->pidfd = pidfd_open(c->pid);
-	if (c->pidfd < 0) {
-		err = -errno;
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-		close(c->ctl);
-		return err;
-	}
 	c->alive = true;
 	c->started_ns = now_ns();
 	return 0;

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,11 +10,24 @@
 static char log_prefix[64] = "cellvm";
 static int log_level = LOG_WARN;
 
+/* Our pid as the host sees it: a child in its own pid namespace is 1 to
+ * itself, but /proc is the host's until sandbox_enter(). */
+static int log_pid(void)
+{
+	char buf[24];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return (int)getpid();
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
 void log_init(const char *name, int with_pid)
 {
 	if (with_pid)
 		snprintf(log_prefix, sizeof(log_prefix), "%s[%d]", name,
-			 (int)getpid());
+			 log_pid());
 	else
 		snprintf(log_prefix, sizeof(log_prefix), "%s", name);
 }

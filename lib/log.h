@@ -13,7 +13,8 @@ enum {
 	LOG_DEBUG = 3
 };
 
-/* Name shown in front of every line; with_pid adds "[pid]". */
+/* Name shown in front of every line; with_pid adds "[pid]", the host's
+ * (read from /proc: call it before sandbox_enter()). */
 void log_init(const char *name, int with_pid);
 void log_set_level(int level);
 int log_get_level(void);

@@ -1,10 +1,13 @@
 #include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -87,6 +90,55 @@ static int sandbox_caps(void)
 	return 0;
 }
 
+/* A tmpfs with nothing in it, mounted read-only: a descriptor, or -errno. */
+static int sandbox_empty_fs(void)
+{
+	int fs, mnt, err;
+
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		err = -errno;
+		close(fs);
+		return err;
+	}
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+		      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			      MOUNT_ATTR_NOEXEC);
+	err = -errno;
+	close(fs);
+	return mnt < 0 ? err : mnt;
+}
+
+/*
+ * The empty root of a child the broker gave its own namespaces (jail.c
+ * says so with CELLVM_JAIL=1): root in its user namespace, the child
+ * mounts an empty read-only tmpfs over /, makes it the root and lets the
+ * old one go. Every library is mapped by now and no policy allows an
+ * open. The unshare first makes sure the pivot can only ever change a
+ * mount namespace of our own, whoever started us.
+ */
+static int sandbox_root(void)
+{
+	int mnt, r = 0;
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	mnt = sandbox_empty_fs();
+	if (mnt < 0)
+		return mnt;
+	if (move_mount(mnt, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+	    fchdir(mnt) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		r = -errno;
+	close(mnt);
+	return r;
+}
+
 int sandbox_enter(const char *policy_text)
 {
 	static struct policy pol;
@@ -95,6 +147,14 @@ int sandbox_enter(const char *policy_text)
 	char err[256];
 	int r;
 
+	if (getenv("CELLVM_JAIL")) {
+		r = sandbox_root();
+		if (r < 0) {
+			log_err("sandbox: cannot make an empty root: %s",
+				strerror(-r));
+			return r;
+		}
+	}
 	if (syscall(SYS_close_range, CTL_FD + 1, ~0U, 0) < 0) {
 		log_err("sandbox: close_range: %s", strerror(errno));
 		return -errno;

@@ -2,6 +2,8 @@
  * Entering the sandbox: the first thing every child process does, before it
  * reads any input.
  *
+ *   0. when the broker gave it its own namespaces (CELLVM_JAIL=1 in the
+ *      environment, broker/jail.c), pivot into an empty read-only root;
  *   1. close every descriptor but 0, 1, 2 and the control socket (3);
  *   2. PR_SET_NO_NEW_PRIVS;
  *   3. drop every capability, the bounding set and the ambient set

@@ -1377,6 +1377,230 @@ def test_malformed_control_message_gets_an_error_and_disturbs_nothing():
         vm.kill()
 
 
+# --- the jail (issue 5) ---
+
+NAMESPACES = ("user", "mnt", "pid", "ipc", "uts", "net")
+JAIL_ID_BASE = 0x10000000  # broker/jail.c: where allocated VM ids start
+PTRACE_ATTACH, PTRACE_DETACH = 16, 17
+
+
+def host_ids(pid):
+    """(uid, gid) of pid, after checking real, effective, saved and
+    filesystem ids are one."""
+    st = proc_status(pid)
+    uids, gids = set(st["Uid"].split()), set(st["Gid"].split())
+    check(len(uids) == 1 and len(gids) == 1, "pid %d has ids %s %s" %
+          (pid, st["Uid"], st["Gid"]))
+    return int(uids.pop()), int(gids.pop())
+
+
+def hard_limits(pid):
+    """{'Max open files': '64', ...}: the hard limits of pid."""
+    out = {}
+    with open("/proc/%d/limits" % pid) as f:
+        for line in list(f)[1:]:
+            m = re.match(r"(.+?)\s{2,}(\S+)\s+(\S+)", line)
+            out[m.group(1)] = m.group(3)
+    return out
+
+
+def check_jailed(broker, kids):
+    """Every child of broker runs as the broker's ids, in namespaces of its
+    own, with an empty read-only root and bounded resources. Returns the
+    VM's (uid, gid)."""
+    vm = host_ids(broker)
+    mine = {ns: os.readlink("/proc/%d/ns/%s" % (broker, ns))
+            for ns in NAMESPACES}
+    seen = {ns: set() for ns in NAMESPACES}
+    for name, pid in kids.items():
+        check(host_ids(pid) == vm, "%s runs as %s, the broker as %s" %
+              (name, host_ids(pid), vm))
+        for ns in NAMESPACES:
+            link = os.readlink("/proc/%d/ns/%s" % (pid, ns))
+            check(link != mine[ns] and link not in seen[ns],
+                  "%s shares the %s namespace %s" % (name, ns, link))
+            seen[ns].add(link)
+        check(proc_status(pid)["NSpid"].split()[1:] == ["1"],
+              "%s is not alone in its pid namespace" % name)
+        check(os.listdir("/proc/%d/root" % pid) == [],
+              "%s sees %s in its root" % (name,
+                                         os.listdir("/proc/%d/root" % pid)))
+        with open("/proc/%d/mountinfo" % pid) as f:
+            mounts = f.read().splitlines()
+        check(len(mounts) == 1 and mounts[0].split()[4] == "/" and
+              mounts[0].split()[5].startswith("ro,"),
+              "%s mounts %s" % (name, mounts))
+        lim = hard_limits(pid)
+        check(lim["Max core file size"] == "0", "%s may dump core" % name)
+        check(lim["Max open files"].isdigit() and
+              int(lim["Max open files"]) <= 64 + 255,
+              "%s open files %s" % (name, lim["Max open files"]))
+        check(lim["Max address space"].isdigit(),
+              "%s address space unbounded" % name)
+        check(lim["Max processes"] == "1" or name == "cellvm-vcpu",
+              "%s may make %s tasks" % (name, lim["Max processes"]))
+    return vm
+
+
+def test_children_are_jailed_with_an_empty_root_as_the_vm_uid():
+    need_kvm()
+    need_root("the default VM uid is allocated for a root broker")
+    p = start(["run", "--kernel", image("long-printer"),
+               "--cmdline", "lines=2000", "--cpus", "2"])
+    try:
+        running(p)
+        kids = children(p.pid)
+        uid, gid = check_jailed(p.pid, kids)
+        check(uid >= JAIL_ID_BASE and gid == uid,
+              "a root broker runs the VM as %d:%d" % (uid, gid))
+        st = proc_status(p.pid)
+        check(st["CapEff"] == "0000000000000000" and st["NoNewPrivs"] == "1",
+              "the broker kept privileges: %s %s" % (st["CapEff"],
+                                                     st["NoNewPrivs"]))
+        # The runner's tasks: main, two vCPUs, the kicker, KVM's worker.
+        lim = hard_limits(kids["cellvm-vcpu"])
+        check(lim["Max processes"] == "6", "runner %s" % lim)
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, err))
+    finally:
+        if p.poll() is None:
+            p.kill()
+    bad_input(["run", "--kernel", image("hello"), "--uid", "0"],
+              r"^cellvm: invalid --uid '0'")
+
+
+def reach(ids, pids, paths):
+    """What a process running as ids (uid, gid) on the host can do to pids
+    and open of paths: a list of what worked, empty when nothing did."""
+    paths = list(paths)
+    rd, wr = os.pipe()
+    helper = os.fork()
+    if helper == 0:
+        got = []
+        try:
+            os.close(rd)
+            os.setgroups([])
+            os.setresgid(ids[1], ids[1], ids[1])
+            os.setresuid(ids[0], ids[0], ids[0])
+            libc = ctypes.CDLL(None, use_errno=True)
+            for pid in pids:
+                try:
+                    os.kill(pid, 0)
+                    got.append("signal %d" % pid)
+                except PermissionError:
+                    pass
+                if libc.ptrace(PTRACE_ATTACH, pid, 0, 0) == 0:
+                    got.append("ptrace %d" % pid)
+                    libc.ptrace(PTRACE_DETACH, pid, 0, 0)
+                for what in ("mem", "maps", "environ", "auxv", "syscall"):
+                    paths.append("/proc/%d/%s" % (pid, what))
+                for what in ("fd", "map_files", "root", "cwd"):
+                    try:
+                        os.listdir("/proc/%d/%s" % (pid, what))
+                        got.append("list /proc/%d/%s" % (pid, what))
+                    except PermissionError:
+                        pass
+            for path in paths:
+                try:
+                    with open(path, "rb") as f:
+                        f.read(1)
+                    got.append("read " + path)
+                except PermissionError:
+                    pass
+        except Exception as e:  # anything else is a failure too
+            got.append("helper: %r" % e)
+        os.write(wr, "\n".join(got).encode())
+        os._exit(0)
+    os.close(wr)
+    with os.fdopen(rd) as f:
+        out = f.read()
+    os.waitpid(helper, 0)
+    return [line for line in out.split("\n") if line]
+
+
+def guest_ram_paths(pid):
+    """Where pid's guest RAM could be opened: its descriptor and its
+    mapping, as root sees them."""
+    paths = ["/proc/%d/fd/%s" % (pid, fd) for fd, t in fd_targets(pid).items()
+             if "cellvm-ram" in t]
+    with open("/proc/%d/maps" % pid) as f:
+        paths += ["/proc/%d/map_files/%s" % (pid, line.split()[0])
+                  for line in f if "cellvm-ram" in line]
+    return paths
+
+
+def test_two_vms_cannot_signal_trace_or_read_each_other():
+    """VM A (an allocated uid), VM B (--uid/--gid) and VM C (allocated)
+    at once: A and C get different ids, and what runs as A's uid can
+    neither signal, ptrace nor read /proc or the guest RAM of B's
+    processes, nor B's of A's."""
+    need_kvm()
+    need_root("runs VMs as other uids and a helper as each")
+    base = ["run", "--kernel", image("long-printer"), "--cmdline",
+            "lines=2500"]
+    b_ids = (3000000 + os.getpid() % 100000, 3200000 + os.getpid() % 100000)
+    vms = [start(base), start(base + ["--uid", str(b_ids[0]),
+                                      "--gid", str(b_ids[1])]),
+           start(base)]
+    try:
+        for p in vms:
+            running(p)
+        kids = [children(p.pid) for p in vms]
+        ids = [check_jailed(p.pid, k) for p, k in zip(vms, kids)]
+        check(ids[1] == b_ids, "VM B runs as %s, not %s" % (ids[1], b_ids))
+        check(len(set(ids)) == 3, "the VMs' ids %s are not distinct" % ids)
+        for me, other in ((0, 1), (1, 0)):
+            pids = [vms[other].pid] + list(kids[other].values())
+            ram = guest_ram_paths(kids[other]["cellvm-vcpu"])
+            check(ram, "found no guest RAM in the runner")
+            got = reach(ids[me], pids, ram)
+            check(not got, "VM %s's uid can reach VM %s: %s" %
+                  ("AB"[me], "AB"[other], got))
+        # The same helper as the VM's own uid does reach its broker: the
+        # refusals above are the uids', not the helper's.
+        check(reach(ids[0], [vms[0].pid], []) != [],
+              "the helper reaches nothing even in its own VM")
+        for p in vms:
+            out, err = p.communicate(timeout=120)
+            check(p.returncode == 0, "exit %d: %s" % (p.returncode, err))
+    finally:
+        for p in vms:
+            if p.poll() is None:
+                p.kill()
+
+
+def test_unprivileged_broker_jails_children_as_its_own_uid():
+    """A broker run by an ordinary user (here with a /dev/kvm it may
+    open, in a private mount namespace) needs no privilege for the jail."""
+    need_kvm()
+    need_root("makes a /dev/kvm an ordinary uid may open")
+    uid = 3400000 + os.getpid() % 100000
+    script = ("mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && "
+              "mknod -m 666 /dev/kvm c 10 232 && exec setpriv --reuid %d "
+              "--regid %d --clear-groups \"$@\"" % (uid, uid))
+    cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+           script, "sh", CELLVM]
+    p = subprocess.Popen(cmd + ["run", "--kernel", image("long-printer"),
+                                "--cmdline", "lines=2000"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        running(p)
+        check(check_jailed(p.pid, children(p.pid)) == (uid, uid),
+              "the VM does not run as the broker's uid %d" % uid)
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, err))
+    finally:
+        if p.poll() is None:
+            p.kill()
+    p = subprocess.run(cmd + ["run", "--kernel", image("hello"),
+                              "--uid", str(uid + 1)],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 1 and re.search(
+        r"^cellvm: --uid and --gid other than your own need root$",
+        p.stderr, re.M), "exit %d: %r" % (p.returncode, p.stderr))
+
+
 def main():
     if len(sys.argv) != 2 or "test_" + sys.argv[1] not in globals():
         names = sorted(n[5:] for n in globals() if n.startswith("test_"))
