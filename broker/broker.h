@@ -188,6 +188,14 @@ extern const unsigned dev_table_len;
 /* pcidev.c: the virtio devices the options ask for, their backing files
  * opened; 0, or -errno after saying why. */
 int pcidev_plan(struct family *f);
+/* The names of those devices ("virtio-rng", ...), in slot order, without
+ * opening anything; how many. */
+unsigned pcidev_names(const struct options *o, const char **names,
+		      unsigned max);
+
+/* main.c: parse `cellvm run` options into o (defaults first); 0, or the
+ * exit status for a bad command line after saying why. */
+int options_parse(int argc, char **argv, struct options *o);
 void pcidev_close(struct family *f);
 
 /* jail.c: pick the VM's uid/gid and, as root, become them once all is

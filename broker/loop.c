@@ -3,6 +3,7 @@
  * give up on the rest), the serial console, signals and test triggers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,7 +395,16 @@ static uint64_t loop_trigger(struct family *f, struct test_trigger *t,
 	req.peer_pid = loop_trigger_peer(f, c);
 	m.body_case = CELLVM__CONTROL__BODY_TEST_TRIGGER;
 	m.test_trigger = &req;
-	ctl_send(c->ctl, &m, NULL, 0);
+	if (t->action == CELLVM__TEST_TRIGGER_REQUEST__ACTION__KEEP_FD) {
+		/* One descriptor more than the device should hold. */
+		int extra = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		ctl_send(c->ctl, &m, &extra, extra >= 0 ? 1 : 0);
+		if (extra >= 0)
+			close(extra);
+	} else {
+		ctl_send(c->ctl, &m, NULL, 0);
+	}
 	ring_kick(c->ring);
 	return 0;
 }

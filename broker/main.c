@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "audit.h"
 #include "broker.h"
 #include "config.h"
 #include "log.h"
@@ -26,6 +27,7 @@ static void usage(FILE *out)
 	fputs("Usage: cellvm run [--kernel FILE] [options]\n"
 	      "       cellvm ctl NAME COMMAND [--json]   (cellvm ctl --help)\n"
 	      "       cellvm list [--json]\n"
+	      "       cellvm policy audit --vm NAME | --dry-run [run options]\n"
 	      "       cellvm --help | --version\n"
 	      "\n"
 	      "Run a virtual machine whose vCPUs, memory map and each device\n"
@@ -59,17 +61,17 @@ static void usage(FILE *out)
 	      "      --vconsole FILE    a virtio-console port (the guest's "
 	      "hvc0)\n"
 	      "                         whose output is appended to FILE\n"
-	      "      --name NAME        the VM's name for cellvm ctl, list:\n"
-	      "                         A-Z a-z 0-9 _ . - (1 to 64, not "
-	      "starting\n"
-	      "                         with '.'); default vm-<pid of "
-	      "cellvm>\n"
 	      "      --uid UID, --gid GID\n"
 	      "                         host ids the VM's processes run as; "
 	      "as root\n"
 	      "                         the default is an unused id from "
 	      "268435456\n"
 	      "                         (0x10000000) on, else your own\n"
+	      "      --name NAME        the VM's name for cellvm ctl, list:\n"
+	      "                         A-Z a-z 0-9 _ . - (1 to 64, not "
+	      "starting\n"
+	      "                         with '.'); default vm-<pid of "
+	      "cellvm>\n"
 	      "      --stats            print exit and device counters at the "
 	      "end\n"
 	      "  -v, --verbose          say more (twice: debug)\n"
@@ -86,7 +88,8 @@ static void usage(FILE *out)
 	      "                         execve, ptrace, kill, steal-fd,\n"
 	      "                         read-memory, mmap-fds, memfd, "
 	      "setuid,\n"
-	      "                         capset, unshare)\n"
+	      "                         capset, unshare; or keep-fd: keep\n"
+	      "                         a descriptor sent with the trigger)\n"
 #endif
 	      "\n"
 	      "On a terminal the console is raw; Ctrl-A x stops the VM.\n"
@@ -185,9 +188,9 @@ enum {
 	OPT_NET,
 	OPT_NO_RNG,
 	OPT_VCONSOLE,
+	OPT_NAME,
 	OPT_UID,
 	OPT_GID,
-	OPT_NAME,
 };
 
 /* FILE[,readonly] */
@@ -253,9 +256,9 @@ static const struct option run_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 	{ "vconsole", required_argument, NULL, OPT_VCONSOLE },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "uid", required_argument, NULL, OPT_UID },
 	{ "gid", required_argument, NULL, OPT_GID },
-	{ "name", required_argument, NULL, OPT_NAME },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -386,23 +389,22 @@ static int parse_option(int c, struct options *o)
 	}
 }
 
-static int cmd_run(int argc, char **argv)
+int options_parse(int argc, char **argv, struct options *o)
 {
-	static struct options o;
 	int c, r;
 
-	o.mem = MEM_DEFAULT;
-	o.cpus = 1;
-	o.serial = SERIAL_STDIO;
-	o.log_level = LOG_WARN;
-	o.rng = true;
-	o.uid = o.gid = -1;
-	memcpy(o.mac, (const uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
-	       sizeof(o.mac));
+	o->mem = MEM_DEFAULT;
+	o->cpus = 1;
+	o->serial = SERIAL_STDIO;
+	o->log_level = LOG_WARN;
+	o->rng = true;
+	o->uid = o->gid = -1;
+	memcpy(o->mac, (const uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+	       sizeof(o->mac));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:i:c:m:n:vqh", run_opts, NULL)) !=
 	       -1) {
-		r = parse_option(c, &o);
+		r = parse_option(c, o);
 		if (r)
 			return r;
 	}
@@ -410,6 +412,17 @@ static int cmd_run(int argc, char **argv)
 		log_err("unexpected argument '%s'", argv[optind]);
 		return 1;
 	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static struct options o;
+	int r;
+
+	r = options_parse(argc, argv, &o);
+	if (r)
+		return r;
 	log_set_level(o.log_level);
 	if (!o.kernel && default_guest(&o) < 0)
 		return 1;
@@ -441,6 +454,8 @@ int main(int argc, char **argv)
 		return ctl_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return list_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policy") == 0)
+		return policy_main(argc - 1, argv + 1);
 	log_err("unknown command '%s'; try 'cellvm --help'", argv[1]);
 	return 1;
 }

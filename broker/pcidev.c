@@ -174,6 +174,21 @@ int pcidev_plan(struct family *f)
 	return pcidev_drop_net_admin();
 }
 
+unsigned pcidev_names(const struct options *o, const char **names, unsigned max)
+{
+	unsigned n = 0, i;
+
+	if (o->rng && n < max)
+		names[n++] = "virtio-rng";
+	for (i = 0; i < o->ndisks && n < max; i++)
+		names[n++] = "virtio-blk";
+	if (o->tap && n < max)
+		names[n++] = "virtio-net";
+	if (o->vconsole && n < max)
+		names[n++] = "virtio-console";
+	return n;
+}
+
 void pcidev_close(struct family *f)
 {
 	unsigned i;

@@ -210,6 +210,10 @@ static void devloop_test_trigger(struct devloop *d,
 		/* What a compromised device would try first: a socket. */
 		syscall(SYS_socket, 2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
 		break;
+	case CELLVM__TEST_TRIGGER_REQUEST__ACTION__KEEP_FD:
+		log_warn("test trigger: keeping a descriptor it was not meant "
+			 "to hold");
+		break;
 	default:
 		break;
 	}
@@ -248,6 +252,14 @@ int devloop_control(struct devloop *d)
 			return 0;
 		if (r < 0 || !m)
 			return -1;
+#if CELLVM_TEST_HOOKS
+		/* keep-fd: hold what came with it, as a process handed one
+		 * descriptor too many would (the policy audit must see it). */
+		if (m->body_case == CELLVM__CONTROL__BODY_TEST_TRIGGER &&
+		    m->test_trigger->action ==
+			    CELLVM__TEST_TRIGGER_REQUEST__ACTION__KEEP_FD)
+			nfds = 0;
+#endif
 		ctl_close_fds(fds, nfds);
 		switch (m->body_case) {
 		case CELLVM__CONTROL__BODY_DRAIN:

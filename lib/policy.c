@@ -339,21 +339,24 @@ static enum scmp_compare policy_scmp_op(enum policy_op op)
 	return _SCMP_CMP_MIN;
 }
 
-int policy_load(const struct policy *p, uint32_t default_action)
+/* The libseccomp filter for p; NULL with *err set on failure. */
+static scmp_filter_ctx policy_filter(const struct policy *p,
+				     uint32_t default_action, int *err)
 {
 	struct scmp_arg_cmp cmp[POLICY_MAX_CONDS];
 	const struct policy_rule *r;
 	scmp_filter_ctx ctx;
 	size_t i;
 	unsigned j;
-	int err;
 
 	ctx = seccomp_init(default_action);
-	if (!ctx)
-		return -ENOMEM;
-	err = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-			       SCMP_ACT_KILL_PROCESS);
-	for (i = 0; !err && i < p->nrules; i++) {
+	if (!ctx) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+				SCMP_ACT_KILL_PROCESS);
+	for (i = 0; !*err && i < p->nrules; i++) {
 		r = &p->rule[i];
 		for (j = 0; j < r->ncond; j++) {
 			const struct policy_cond *c = &r->cond[j];
@@ -368,11 +371,38 @@ int policy_load(const struct policy *p, uint32_t default_action)
 				cmp[j].datum_b = 0;
 			}
 		}
-		err = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr,
-					     r->ncond, cmp);
+		*err = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr,
+					      r->ncond, cmp);
 	}
-	if (!err)
-		err = seccomp_load(ctx);
+	if (*err) {
+		seccomp_release(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int policy_export(const struct policy *p, uint32_t default_action, int fd)
+{
+	scmp_filter_ctx ctx;
+	int err;
+
+	ctx = policy_filter(p, default_action, &err);
+	if (!ctx)
+		return err;
+	err = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	return err;
+}
+
+int policy_load(const struct policy *p, uint32_t default_action)
+{
+	scmp_filter_ctx ctx;
+	int err;
+
+	ctx = policy_filter(p, default_action, &err);
+	if (!ctx)
+		return err;
+	err = seccomp_load(ctx);
 	seccomp_release(ctx);
 	return err;
 }

@@ -68,4 +68,8 @@ int policy_constant(const char *name, uint64_t *value);
  */
 int policy_load(const struct policy *p, uint32_t default_action);
 
+/* Write the BPF program policy_load() would install to fd (the audit
+ * compares it with a live process's). 0 or -errno. */
+int policy_export(const struct policy *p, uint32_t default_action, int fd);
+
 #endif

@@ -54,6 +54,7 @@ static const char *const trigger_names[] = {
 	[A(SETUID)] = "setuid",
 	[A(CAPSET)] = "capset",
 	[A(UNSHARE)] = "unshare",
+	[A(KEEP_FD)] = "keep-fd",
 };
 
 #define TRIGGER_NACTIONS (sizeof(trigger_names) / sizeof(trigger_names[0]))
@@ -80,7 +81,7 @@ const char *trigger_name(int action)
 
 int trigger_is_escape(int action)
 {
-	return action > A(CORRUPT_STATE) && (size_t)action < TRIGGER_NACTIONS;
+	return action > A(CORRUPT_STATE) && action <= A(UNSHARE);
 }
 
 /* The call came back: the kernel refused it, or it worked (a hole). */
