@@ -617,6 +617,65 @@ static int audit_vm_pid(const char *name)
 	return cred.pid;
 }
 
+/* The processes every VM has: one missing is a difference. */
+static unsigned audit_missing(struct audit_proc *procs, unsigned n,
+			      unsigned max)
+{
+	static struct options none;
+	struct audit_proc want[AUDIT_MAX_PROCS];
+	unsigned nw, i, j;
+
+	memset(want, 0, sizeof(want));
+	none.rng = false; /* the virtio devices depend on the options */
+	nw = audit_expected(&none, want, AUDIT_MAX_PROCS);
+	for (i = 0; i < nw && n < max; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(procs[j].name, want[i].name) == 0)
+				break;
+		if (j == n) {
+			memset(&procs[n], 0, sizeof(procs[n]));
+			snprintf(procs[n].name, sizeof(procs[n].name), "%s",
+				 want[i].name);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * The jail (jail.c): once children have namespaces of their own, each
+ * must have all of them; every child runs as the broker's (the VM's)
+ * uid and gid, and never as root.
+ */
+static void audit_jail(int broker, struct audit_proc *procs, unsigned n)
+{
+	struct audit_proc b;
+	bool jailed = false;
+	unsigned i, k;
+
+	memset(&b, 0, sizeof(b));
+	b.pid = broker;
+	audit_status(&b);
+	for (i = 0; i < n; i++)
+		jailed |= procs[i].pid && procs[i].own_ns[0];
+	for (i = 0; i < n; i++) {
+		struct audit_proc *p = &procs[i];
+
+		if (!p->pid)
+			continue;
+		for (k = 0; jailed && k < AUDIT_NS; k++)
+			if (!p->own_ns[k])
+				differ(p, "shares the broker's %s namespace",
+				       ns_names[k]);
+		if (p->uid != b.uid || p->gid != b.gid)
+			differ(p, "runs as %ld:%ld, the broker as %ld:%ld",
+			       p->uid, p->gid, b.uid, b.gid);
+		if (p->uid == 0 || p->gid == 0)
+			differ(p, "runs as root (uid %ld, gid %ld)", p->uid,
+			       p->gid);
+	}
+}
+
 static int audit_live(const char *vm, bool json)
 {
 	static struct audit_proc procs[AUDIT_MAX_PROCS];
@@ -633,10 +692,16 @@ static int audit_live(const char *vm, bool json)
 			broker);
 		return 1;
 	}
+	n = audit_missing(procs, n, AUDIT_MAX_PROCS);
+	for (i = 0; i < n; i++)
+		if (procs[i].pid)
+			audit_inspect(broker, &procs[i]);
+		else
+			audit_check(&procs[i]);
+	audit_jail(broker, procs, n);
 	for (i = 0; i < n; i++) {
-		audit_inspect(broker, &procs[i]);
 		ok &= procs[i].ndiff == 0;
-		unknown |= procs[i].filter < 0;
+		unknown |= procs[i].pid && procs[i].filter < 0;
 	}
 	if (json)
 		print_json(procs, n, true, ok);
