@@ -410,28 +410,6 @@ static void audit_inspect(int broker, struct audit_proc *p)
 
 /* --- output --- */
 
-/* Rule r as written in the policy (line r->line, comment and blanks off). */
-static void rule_string(const char *text, const struct policy_rule *r,
-			char *buf, size_t len)
-{
-	unsigned line = 1;
-	size_t n;
-
-	while (line < r->line && text && *text) {
-		if (*text++ == '\n')
-			line++;
-	}
-	n = text ? strcspn(text, "#\n") : 0;
-	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
-		n--;
-	if (!n || n >= len) {
-		snprintf(buf, len, "%s", r->name);
-		return;
-	}
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-}
-
 static struct policy *audit_parse(const char *name)
 {
 	const char *text = audit_policy_text(name);
@@ -484,8 +462,8 @@ static void print_text(const struct audit_proc *procs, unsigned n, bool live)
 				printf(" %d=%s", p->fd[j].fd, p->fd[j].what);
 		printf("\n    policy: %zu rules:", pol ? pol->nrules : 0);
 		for (j = 0; pol && j < pol->nrules; j++) {
-			rule_string(audit_policy_text(p->name), &pol->rule[j],
-				    buf, sizeof(buf));
+			policy_rule_text(audit_policy_text(p->name),
+					 &pol->rule[j], buf, sizeof(buf));
 			printf("%s%s", j ? ", " : " ", buf);
 		}
 		putchar('\n');
@@ -516,8 +494,8 @@ static void print_json(const struct audit_proc *procs, unsigned n, bool live,
 		json_u64(&j, "pid", (uint64_t)p->pid);
 		json_array(&j, "policy");
 		for (k = 0; pol && k < pol->nrules; k++) {
-			rule_string(audit_policy_text(p->name), &pol->rule[k],
-				    buf, sizeof(buf));
+			policy_rule_text(audit_policy_text(p->name),
+					 &pol->rule[k], buf, sizeof(buf));
 			json_str(&j, NULL, buf);
 		}
 		json_end(&j, ']');

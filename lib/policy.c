@@ -406,3 +406,165 @@ int policy_load(const struct policy *p, uint32_t default_action)
 	seccomp_release(ctx);
 	return err;
 }
+
+static bool policy_cond_holds(const struct policy_cond *c,
+			      const uint64_t args[6])
+{
+	uint64_t a = args[c->arg];
+
+	/* libseccomp compares all 64 bits, unsigned, on x86-64. */
+	switch (c->op) {
+	case POLICY_EQ:
+		return a == c->value;
+	case POLICY_NE:
+		return a != c->value;
+	case POLICY_LT:
+		return a < c->value;
+	case POLICY_LE:
+		return a <= c->value;
+	case POLICY_GT:
+		return a > c->value;
+	case POLICY_GE:
+		return a >= c->value;
+	case POLICY_MASKED_EQ:
+		return (a & c->mask) == c->value;
+	}
+	return false;
+}
+
+bool policy_allows(const struct policy *p, int nr, const uint64_t args[6],
+		   uint64_t *hits)
+{
+	bool allowed = false;
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rule[i];
+
+		if (r->nr != nr)
+			continue;
+		for (j = 0; j < r->ncond; j++) {
+			if (!policy_cond_holds(&r->cond[j], args))
+				break;
+		}
+		if (j < r->ncond)
+			continue;
+		allowed = true;
+		if (!hits)
+			break;
+		hits[i]++;
+	}
+	return allowed;
+}
+
+void policy_rule_text(const char *text, const struct policy_rule *r, char *buf,
+		      size_t len)
+{
+	unsigned line = 1;
+	size_t n;
+
+	while (line < r->line && text && *text) {
+		if (*text++ == '\n')
+			line++;
+	}
+	n = text ? strcspn(text, "#\n") : 0;
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+		n--;
+	if (!n || n >= len) {
+		snprintf(buf, len, "%s", r->name);
+		return;
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+}
+
+/* The argument each system call is filtered on in policy/, and the names
+ * its values may have in the constant table. */
+static const struct {
+	int nr;
+	unsigned arg;
+	uint64_t mask;
+	const char *prefix[2];
+} policy_learn_args[] = {
+	{ SCMP_SYS(ioctl), 1, ~0ull, { "KVM_", "BLK" } },
+	{ SCMP_SYS(fcntl), 1, ~0ull, { "F_", NULL } },
+	{ SCMP_SYS(mmap), 2, PROT_EXEC, { "PROT_", NULL } },
+	{ SCMP_SYS(mprotect), 2, PROT_EXEC, { "PROT_", NULL } },
+	{ SCMP_SYS(write), 0, ~0ull, { NULL, NULL } },
+	{ SCMP_SYS(rt_sigaction), 0, ~0ull, { "SIG", NULL } },
+	{ SCMP_SYS(tgkill), 2, ~0ull, { "SIG", NULL } },
+	{ SCMP_SYS(sched_setattr), 0, ~0ull, { NULL, NULL } },
+};
+
+#define POLICY_NLEARN (sizeof(policy_learn_args) / sizeof(policy_learn_args[0]))
+
+void policy_learn_key(int nr, const uint64_t args[6],
+		      struct policy_learned *key)
+{
+	size_t i;
+
+	memset(key, 0, sizeof(*key));
+	key->nr = nr;
+	key->arg = -1;
+	for (i = 0; i < POLICY_NLEARN; i++) {
+		if (policy_learn_args[i].nr != nr)
+			continue;
+		key->arg = (int)policy_learn_args[i].arg;
+		key->mask = policy_learn_args[i].mask;
+		key->value = args[key->arg] & key->mask;
+		return;
+	}
+}
+
+/* A value as a policy file would write it: a name of the kind the
+ * prefixes allow, else a number. */
+static void policy_value_text(uint64_t v, const char *const prefix[2],
+			      char *buf, size_t len)
+{
+	size_t i, k;
+
+	for (i = 0; v && i < sizeof(policy_consts) / sizeof(policy_consts[0]);
+	     i++) {
+		for (k = 0; k < 2 && prefix[k]; k++) {
+			if (policy_consts[i].value == v &&
+			    strncmp(policy_consts[i].name, prefix[k],
+				    strlen(prefix[k])) == 0) {
+				snprintf(buf, len, "%s", policy_consts[i].name);
+				return;
+			}
+		}
+	}
+	if (v < 4096)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)v);
+}
+
+int policy_learned_text(const struct policy_learned *key, char *buf, size_t len)
+{
+	static const char *const none[2] = { NULL, NULL };
+	const char *const *prefix = none;
+	char name[40], mask[40], value[40], *s;
+	size_t i;
+
+	s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, key->nr);
+	if (s)
+		snprintf(name, sizeof(name), "%s", s);
+	else
+		snprintf(name, sizeof(name), "unknown_%d", key->nr);
+	free(s);
+	if (key->arg < 0)
+		return snprintf(buf, len, "%s", name);
+	for (i = 0; i < POLICY_NLEARN; i++) {
+		if (policy_learn_args[i].nr == key->nr)
+			prefix = policy_learn_args[i].prefix;
+	}
+	policy_value_text(key->value, prefix, value, sizeof(value));
+	if (key->mask == ~0ull)
+		return snprintf(buf, len, "%s arg%d == %s", name, key->arg,
+				value);
+	policy_value_text(key->mask, prefix, mask, sizeof(mask));
+	return snprintf(buf, len, "%s arg%d & %s == %s", name, key->arg, mask,
+			value);
+}

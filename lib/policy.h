@@ -17,6 +17,7 @@
 #ifndef CELLVM_POLICY_H
 #define CELLVM_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,5 +72,45 @@ int policy_load(const struct policy *p, uint32_t default_action);
 /* Write the BPF program policy_load() would install to fd (the audit
  * compares it with a live process's). 0 or -errno. */
 int policy_export(const struct policy *p, uint32_t default_action, int fd);
+
+/*
+ * Would p's filter let a call of system call nr with these arguments
+ * through (some rule of nr whose conditions all hold)? With hits, each
+ * rule that matches has its count there raised (hits[i] for p->rule[i]).
+ */
+bool policy_allows(const struct policy *p, int nr, const uint64_t args[6],
+		   uint64_t *hits);
+
+/* Rule r as written in text (the policy it was parsed from, line r->line):
+ * comment and trailing blanks off; its name alone if that line is gone. */
+void policy_rule_text(const char *text, const struct policy_rule *r, char *buf,
+		      size_t len);
+
+/*
+ * What `cellvm policy learn` keeps of one system call: its number and, for
+ * the calls our policies filter by an argument (ioctl's request, write's
+ * descriptor, fcntl's command, mmap's and mprotect's PROT_EXEC, the
+ * signal of rt_sigaction and tgkill, sched_setattr's thread), that
+ * argument under its mask. Two calls with the same key need the same rule.
+ */
+struct policy_learned {
+	int nr;
+	int arg;	/* 0..5, or -1: no argument kept */
+	uint64_t mask;	/* of the argument */
+	uint64_t value; /* argument & mask */
+};
+
+void policy_learn_key(int nr, const uint64_t args[6],
+		      struct policy_learned *key);
+
+/*
+ * The key as a policy rule: "ioctl arg1 == KVM_RUN", "mmap arg2 &
+ * PROT_EXEC == 0", "write arg0 == 2". Values by their name in the
+ * constant table where one of the right kind has it (KVM_ and BLK for
+ * ioctl, F_ for fcntl, SIG for signals), else decimal below 4096 and hex
+ * above. Returns what snprintf returns.
+ */
+int policy_learned_text(const struct policy_learned *key, char *buf,
+			size_t len);
 
 #endif

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -176,6 +178,126 @@ static void test_loaded_filter_checks_arguments(void **state)
 	assert_int_equal(WTERMSIG(status), SIGSYS);
 }
 
+static void expect_learned(int nr, const uint64_t args[6], const char *want)
+{
+	struct policy_learned k;
+	char buf[128];
+
+	policy_learn_key(nr, args, &k);
+	policy_learned_text(&k, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+/* `cellvm policy learn` writes what it saw as policy lines: the argument
+ * our policies filter that call on, by name where the table has one of
+ * the right kind, else a number. */
+static void test_learned_calls_print_as_policy_rules(void **state)
+{
+	uint64_t a[6] = { 0 };
+
+	expect_learned(SCMP_SYS(getpid), a, "getpid");
+	a[1] = KVM_RUN;
+	expect_learned(SCMP_SYS(ioctl), a, "ioctl arg1 == KVM_RUN");
+	a[1] = BLKGETSIZE64;
+	expect_learned(SCMP_SYS(ioctl), a, "ioctl arg1 == BLKGETSIZE64");
+	a[1] = 0xc0de4321;
+	expect_learned(SCMP_SYS(ioctl), a, "ioctl arg1 == 0xc0de4321");
+	a[1] = F_GET_SEALS;
+	expect_learned(SCMP_SYS(fcntl), a, "fcntl arg1 == F_GET_SEALS");
+	a[2] = PROT_READ | PROT_WRITE;
+	expect_learned(SCMP_SYS(mmap), a, "mmap arg2 & PROT_EXEC == 0");
+	a[2] = PROT_READ | PROT_EXEC;
+	expect_learned(SCMP_SYS(mprotect), a,
+		       "mprotect arg2 & PROT_EXEC == PROT_EXEC");
+	a[0] = 2;
+	expect_learned(SCMP_SYS(write), a, "write arg0 == 2");
+	a[2] = SIGUSR1;
+	expect_learned(SCMP_SYS(tgkill), a, "tgkill arg2 == SIGUSR1");
+	/* 2 is PROT_WRITE, MAP_PRIVATE, F_SETFD and SIGINT in the table: a
+	 * value is named for what that argument is. */
+	a[2] = 2;
+	expect_learned(SCMP_SYS(tgkill), a, "tgkill arg2 == SIGINT");
+	a[1] = 2;
+	expect_learned(SCMP_SYS(fcntl), a, "fcntl arg1 == F_SETFD");
+	a[0] = 33;
+	expect_learned(SCMP_SYS(rt_sigaction), a, "rt_sigaction arg0 == 33");
+	a[0] = 0;
+	expect_learned(SCMP_SYS(sched_setattr), a, "sched_setattr arg0 == 0");
+}
+
+/* Each learned rule parses back into a rule that allows the call it was
+ * learned from; two calls with the same key print the same line. */
+static void test_learned_rules_parse_and_allow_their_call(void **state)
+{
+	uint64_t a[6] = { 7, KVM_SET_REGS, PROT_READ, 0, 0, 0 };
+	int nrs[] = { SCMP_SYS(ioctl), SCMP_SYS(write), SCMP_SYS(mmap),
+		      SCMP_SYS(close) };
+	struct policy_learned k1, k2;
+	char buf[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		policy_learn_key(nrs[i], a, &k1);
+		policy_learned_text(&k1, buf, sizeof(buf));
+		assert_int_equal(policy_parse(buf, &pol, err, sizeof(err)), 0);
+		assert_true(policy_allows(&pol, nrs[i], a, NULL));
+	}
+	policy_learn_key(SCMP_SYS(ioctl), a, &k1);
+	a[0] = 8; /* another descriptor, the same request */
+	policy_learn_key(SCMP_SYS(ioctl), a, &k2);
+	assert_memory_equal(&k1, &k2, sizeof(k1));
+}
+
+/* The broker's check of a call against the reviewed policy is the
+ * filter's: any rule of that call whose conditions all hold. */
+static void test_allows_is_what_the_filter_does(void **state)
+{
+	const char *text = "write arg0 == 2\n"
+			   "mmap arg2 & PROT_EXEC == 0\n"
+			   "ioctl arg1 == KVM_RUN\n"
+			   "ioctl arg1 == KVM_NMI\n"
+			   "tgkill arg2 == SIGUSR1 && arg0 != 0\n"
+			   "close\n";
+	uint64_t a[6] = { 0 }, hits[6] = { 0 };
+
+	assert_int_equal(policy_parse(text, &pol, err, sizeof(err)), 0);
+	a[0] = 2;
+	assert_true(policy_allows(&pol, SCMP_SYS(write), a, hits));
+	a[0] = 1;
+	assert_false(policy_allows(&pol, SCMP_SYS(write), a, hits));
+	a[2] = PROT_READ | PROT_EXEC;
+	assert_false(policy_allows(&pol, SCMP_SYS(mmap), a, hits));
+	a[2] = PROT_READ;
+	assert_true(policy_allows(&pol, SCMP_SYS(mmap), a, hits));
+	a[1] = KVM_NMI;
+	assert_true(policy_allows(&pol, SCMP_SYS(ioctl), a, hits));
+	a[0] = 0;
+	a[2] = SIGUSR1;
+	assert_false(policy_allows(&pol, SCMP_SYS(tgkill), a, hits));
+	assert_false(policy_allows(&pol, SCMP_SYS(getpid), a, hits));
+	assert_true(policy_allows(&pol, SCMP_SYS(close), a, hits));
+	assert_int_equal(hits[0], 1);
+	assert_int_equal(hits[1], 1);
+	assert_int_equal(hits[2], 0);
+	assert_int_equal(hits[3], 1);
+	assert_int_equal(hits[4], 0);
+	assert_int_equal(hits[5], 1);
+}
+
+static void test_rule_text_is_the_line_as_written(void **state)
+{
+	const char *text = "# head\n"
+			   "ioctl   arg1 == KVM_RUN   # why\n"
+			   "close\n";
+	char buf[64];
+
+	assert_int_equal(policy_parse(text, &pol, err, sizeof(err)), 0);
+	policy_rule_text(text, &pol.rule[0], buf, sizeof(buf));
+	assert_string_equal(buf, "ioctl   arg1 == KVM_RUN");
+	policy_rule_text(text, &pol.rule[1], buf, sizeof(buf));
+	assert_string_equal(buf, "close");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +309,10 @@ int main(void)
 		cmocka_unit_test(test_shipped_policy_files_parse),
 		cmocka_unit_test(test_loaded_filter_kills_a_stray_system_call),
 		cmocka_unit_test(test_loaded_filter_checks_arguments),
+		cmocka_unit_test(test_learned_calls_print_as_policy_rules),
+		cmocka_unit_test(test_learned_rules_parse_and_allow_their_call),
+		cmocka_unit_test(test_allows_is_what_the_filter_does),
+		cmocka_unit_test(test_rule_text_is_the_line_as_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
