@@ -644,6 +644,8 @@ int ctlsock_open(struct family *f)
 		free(s);
 		return r;
 	}
+	/* The name is ours: every line from here on says so. */
+	log_set_vm(s->name);
 	f->api = s;
 	s->listen_fd = rundir_listen(&s->rd);
 	if (s->listen_fd < 0) {

@@ -1,10 +1,10 @@
 /*
  * Starting and watching child processes. A child gets its control socket
  * as fd 3, /dev/null as 0 and 1, the broker's stderr as 2 and nothing else;
- * an empty environment (but CELLVM_JAIL=1 when it has its own namespaces,
- * for sandbox_enter); its own process group (terminal signals are the
- * broker's to handle); SIGKILL when the broker dies; and the jail of
- * jail.c.
+ * an environment of CELLVM_VM=NAME (for its log lines) and CELLVM_JAIL=1
+ * when it has its own namespaces (for sandbox_enter); its own process group
+ * (terminal signals are the broker's to handle); SIGKILL when the broker
+ * dies; and the jail of jail.c.
  */
 #include <errno.h>
 #include <linux/close_range.h>
@@ -36,7 +36,8 @@ static bool parent_gone(int self)
 static void child_exec(struct family *f, struct child *c, int sock, int self)
 {
 	char *argv[] = { c->name, NULL };
-	char *envp[] = { "CELLVM_JAIL=1", NULL };
+	char vm[sizeof("CELLVM_VM=") + LOG_VM_MAX], *envp[3];
+	unsigned e = 0;
 	sigset_t none;
 	int r;
 
@@ -55,8 +56,12 @@ static void child_exec(struct family *f, struct child *c, int sock, int self)
 	    dup2(f->devnull, 1) < 0)
 		_exit(127);
 	syscall(SYS_close_range, CTL_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (!f->jail.ns)
-		envp[0] = NULL;
+	if (f->jail.ns)
+		envp[e++] = "CELLVM_JAIL=1";
+	snprintf(vm, sizeof(vm), "CELLVM_VM=%s", log_vm());
+	if (log_vm()[0])
+		envp[e++] = vm;
+	envp[e] = NULL;
 	syscall(SYS_execveat, f->jail.dir_fd, c->name, argv, envp, 0);
 	log_err("cannot run %s/%s: %s", f->dir, c->name, strerror(errno));
 	_exit(127);

@@ -54,15 +54,16 @@ static void sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	greg_t *g = uc->uc_mcontext.gregs;
 	const char *name = log_name();
-	char line[160];
+	char line[200];
 	size_t n = 0;
 
 	(void)sig;
 	if (sigsys_note)
 		atomic_store(sigsys_note, si->si_syscall);
+	/* "cellvm-dev-virtio-console[<64-byte VM name>/pid]" fits. */
 	n = strlen(name);
-	if (n > 64)
-		n = 64;
+	if (n > 127)
+		n = 127;
 	memcpy(line, name, n);
 	memcpy(line + n, ": seccomp: blocked system call ", 31);
 	n += 31;

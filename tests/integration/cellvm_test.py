@@ -27,6 +27,11 @@ SOURCE_ROOT = os.environ.get("SOURCE_ROOT", "")
 SKIP = 77
 PR_SET_CHILD_SUBREAPER = 36
 LINE = "line %05d the quick brown fox jumps over the lazy dog"
+# Heads of log lines (docs/architecture.md, "Logs"): the broker's once its
+# VM has a name, "cellvm[NAME]: " (before, and for ctl, "cellvm: "); a
+# child's "cellvm-dev-uart[NAME/PID]: ", CHILD_PID catching the pid.
+BROKER = r"cellvm\[[A-Za-z0-9_.-]+\]: "
+CHILD_PID = r"\[[A-Za-z0-9_.-]+/(\d+)\]"
 DEVICES = ("uart", "testexit", "pic", "ioapic", "lapic", "pit", "rtc",
            "acpipm", "pci", "virtio-rng")
 
@@ -212,8 +217,8 @@ def kill_uart_while_printing(kills, lines, gap):
     # as cellvm-dev-uart from its exec on); the broker then says it died
     # starting and starts another: every kill is seen, and every instance
     # that died is replaced.
-    starting = len(re.findall(r"^cellvm: cellvm-dev-uart was killed by "
-                              r"signal 9", err, re.M))
+    starting = len(re.findall(r"^" + BROKER + r"cellvm-dev-uart was killed "
+                              r"by signal 9", err, re.M))
     check(err.count("was killed by signal 9") == killed and
           err.count("restarted as pid") == killed - starting,
           "expected %d kills and %d restarts, stderr: %s" %
@@ -365,9 +370,58 @@ def print_with_trigger(action):
 
 def test_seccomp_violation_kills_device_and_broker_names_the_syscall():
     err = print_with_trigger("bad-syscall")
-    check(re.search(r"cellvm: cellvm-dev-uart\[\d+\] was killed by its "
+    check(re.search(BROKER + r"cellvm-dev-uart\[\d+\] was killed by its "
                     r"seccomp policy: system call socket \(41\)", err),
           "no seccomp report in %r" % err)
+
+
+# --- logs (issue 5) ---
+
+def need_test_hooks():
+    rc, out, err = run(["run", "--help"])
+    if "--test-trigger" not in out:
+        raise Skip("this build has no test hooks (meson -Dtest_hooks=true)")
+
+
+def check_heads(err, name):
+    """Every line on stderr names VM name: the broker's and its children's
+    (docs/architecture.md, "Logs")."""
+    n = re.escape(name)
+    for line in err.splitlines():
+        check(re.match(r"^(cellvm\[%s\]|cellvm-[a-z-]+\[%s/\d+\]): " % (n, n),
+                       line), "line without the VM's head: %r" % line)
+
+
+def test_device_log_lines_name_the_vm_and_the_host_pid():
+    """A device's lines say VM and pid: the pid the broker knows it by (a
+    host pid: in its own pid namespace the device is 1), before and after
+    a restart; every line of the VM names it."""
+    need_kvm()
+    need_test_hooks()
+    name = vm_name("heads")
+    n = re.escape(name)
+    rc, out, err = run(["run", "--kernel", image("long-printer"),
+                        "--cmdline", "lines=1500", "--name", name, "-v",
+                        "--test-trigger", "uart:bad-syscall@200"],
+                       timeout=120)
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    check_long_output(out, 1500)
+    check_heads(err, name)
+    m = re.search(r"^cellvm-dev-uart\[%s/(\d+)\]: test trigger: making a "
+                  r"system call outside the policy$" % n, err, re.M)
+    check(m, "no trigger line: %s" % err)
+    old = int(m.group(1))
+    check(old > 1 and re.search(
+        r"^cellvm-dev-uart\[%s/%d\]: seccomp: blocked system call 41$"
+        % (n, old), err, re.M) and re.search(
+        r"^cellvm\[%s\]: cellvm-dev-uart\[%d\] was killed by its seccomp "
+        r"policy: system call socket \(41\); restarting it$" % (n, old),
+        err, re.M), "the device's and the broker's pids differ: %s" % err)
+    m = re.search(r"^cellvm\[%s\]: cellvm-dev-uart restarted as pid (\d+) "
+                  % n, err, re.M)
+    check(m and int(m.group(1)) != old and re.search(
+        r"^cellvm-dev-uart\[%s/%s\]: resuming at request \d+$"
+        % (n, m.group(1)), err, re.M), "restarted instance: %s" % err)
 
 
 def test_uart_drives_its_interrupt_line_gated_by_out2():
@@ -393,8 +447,9 @@ def test_runner_death_stops_the_vm_cleanly():
         if p.poll() is None:
             p.kill()
     check(p.returncode == 1, "exit %d" % p.returncode)
-    check(re.search(r"^cellvm: cellvm-vcpu was killed by signal 9 \(Killed\);"
-                    r" stopping the VM$", err, re.M), "stderr %r" % err)
+    check(re.search(r"^" + BROKER + r"cellvm-vcpu was killed by signal 9 "
+                    r"\(Killed\); stopping the VM$", err, re.M),
+          "stderr %r" % err)
     time.sleep(0.05)
     check(not leftover_children(), "processes left behind")
 
@@ -616,7 +671,7 @@ def bad_input(args, pattern, **kw):
 
 def test_missing_kernel_file_is_one_clear_error():
     bad_input(["run", "--kernel", "/nonexistent/vmlinuz"],
-              r"^cellvm: cannot open kernel '/nonexistent/vmlinuz': "
+              r"^" + BROKER + r"cannot open kernel '/nonexistent/vmlinuz': "
               r"No such file or directory$")
 
 
@@ -626,7 +681,7 @@ def test_garbage_kernel_is_refused_with_a_reason():
         f.write(os.urandom(4096))
         f.flush()
         bad_input(["run", "--kernel", f.name],
-                  r"^cellvm: %s: .*(magic|not an ELF)" % re.escape(f.name))
+                  r"^%s%s: .*(magic|not an ELF)" % (BROKER, re.escape(f.name)))
 
 
 def test_truncated_kernel_is_refused_with_a_reason():
@@ -637,8 +692,8 @@ def test_truncated_kernel_is_refused_with_a_reason():
         f.write(data[:200])
         f.flush()
         bad_input(["run", "--kernel", f.name],
-                  r"^cellvm: %s: .*(truncated|beyond the end of the file)"
-                  % re.escape(f.name))
+                  r"^%s%s: .*(truncated|beyond the end of the file)"
+                  % (BROKER, re.escape(f.name)))
 
 
 def test_zero_memory_is_refused():
@@ -682,7 +737,8 @@ def test_missing_dev_kvm_is_one_clear_error():
     lines = p.stderr.splitlines()
     check(p.returncode == 1, "exit %d: %r" % (p.returncode, p.stderr))
     check(len(lines) == 1 and re.match(
-        r"^cellvm: cannot open /dev/kvm: No such file or directory", lines[0]),
+        r"^" + BROKER + r"cannot open /dev/kvm: No such file or directory",
+        lines[0]),
         "stderr %r" % p.stderr)
 
 
@@ -825,9 +881,9 @@ def test_bad_disk_and_net_options_are_one_clear_error():
         with open(disk, "wb") as f:
             f.truncate(1 << 20)
         bad_input(["run", "--kernel", kernel, "--disk", d + "/none.img"],
-                  r"^cellvm: cannot open disk '.*none.img': No such file")
+                  r"^" + BROKER + r"cannot open disk '.*none.img': No such file")
         bad_input(["run", "--kernel", kernel, "--disk", d],
-                  r"^cellvm: (cannot open disk|disk) '%s'" % re.escape(d))
+                  r"^%s(cannot open disk|disk) '%s'" % (BROKER, re.escape(d)))
         bad_input(["run", "--kernel", kernel, "--disk", disk + ",rw"],
                   r"^cellvm: invalid --disk")
         bad_input(["run", "--kernel", kernel, "--net", "tap"],
@@ -836,12 +892,13 @@ def test_bad_disk_and_net_options_are_one_clear_error():
                    "tap=t0,mac=01:00:00:00:00:01"],
                   r"^cellvm: invalid --net")
         bad_input(["run", "--kernel", kernel, "--net", "tap=" + "x" * 20],
-                  r"^cellvm: tap name '.*' is too long")
+                  r"^" + BROKER + r"tap name '.*' is too long")
         # A disk another VM (here: this test) holds is refused.
         with open(disk, "rb+") as f:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             bad_input(["run", "--kernel", kernel, "--disk", disk],
-                      r"^cellvm: disk '.*' is in use by another process")
+                      r"^" + BROKER + r"disk '.*' is in use by another "
+                      r"process")
 
 
 # --- escape attempts (issue 5) ---
@@ -916,18 +973,18 @@ def escape_log(err):
     attempt succeeded."""
     tried, trapped, refused = [], {}, {}
     for line in err.splitlines():
-        m = re.match(r"^cellvm-dev-(\S+)\[(\d+)\]: test trigger: "
+        m = re.match(r"^cellvm-dev-(\S+?)" + CHILD_PID + r": test trigger: "
                      r"(?:escape attempt (\S+)|(making a system call))", line)
         if m:
             tried.append((m.group(1), int(m.group(2)),
                           m.group(3) or "bad-syscall"))
-        m = re.match(r"^cellvm: cellvm-dev-\S+\[(\d+)\] was killed by its "
-                     r"seccomp policy: system call (\w+) \(\d+\); "
+        m = re.match(r"^" + BROKER + r"cellvm-dev-\S+\[(\d+)\] was killed by "
+                     r"its seccomp policy: system call (\w+) \(\d+\); "
                      r"restarting it$", line)
         if m:
             trapped[int(m.group(1))] = m.group(2)
-        m = re.match(r"^cellvm-dev-\S+\[(\d+)\]: escape attempt \S+ "
-                     r"refused: (.*)$", line)
+        m = re.match(r"^cellvm-dev-\S+?" + CHILD_PID + r": escape attempt "
+                     r"\S+ refused: (.*)$", line)
         if m:
             refused.setdefault(int(m.group(1)), []).append(m.group(2))
     return tried, trapped, refused, [l for l in err.splitlines()
@@ -1036,13 +1093,13 @@ def test_escape_attempts_are_trapped_or_refused_and_the_guest_goes_on():
             print("%-10s %-12s %s" % (dev, action,
                                        "filter: " + want if want else
                                        "kernel: " + "; ".join(refused[pid])))
-        n = len(re.findall(r"^cellvm: cellvm-dev-%s restarted as pid "
-                           % re.escape(dev), err, re.M))
+        n = len(re.findall(r"^%scellvm-dev-%s restarted as pid "
+                           % (BROKER, re.escape(dev)), err, re.M))
         check(n == sum(1 for s in ESCAPES.values() if s),
               "%s restarted %d times" % (dev, n))
     # Nothing but the devices under attack died, and those by their filter.
-    deaths = re.findall(r"^cellvm: (\S+?)(?:\[\d+\])? (?:was|exited|is).*$",
-                        err, re.M)
+    deaths = re.findall(r"^" + BROKER + r"(\S+?)(?:\[\d+\])? "
+                        r"(?:was|exited|is).*$", err, re.M)
     check(len(deaths) == len(trapped) == ntrapped and all(
         d.split("[")[0][len("cellvm-dev-"):] in ESCAPE_DEVICES
         for d in deaths), "deaths: %s" % deaths)
@@ -1281,7 +1338,7 @@ def test_unprivileged_broker_jails_children_as_its_own_uid():
                               "--uid", str(uid + 1)],
                        capture_output=True, text=True, timeout=30)
     check(p.returncode == 1 and re.search(
-        r"^cellvm: --uid and --gid other than your own need root$",
+        r"^" + BROKER + r"--uid and --gid other than your own need root$",
         p.stderr, re.M), "exit %d: %r" % (p.returncode, p.stderr))
 
 
