@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 #include "irqline.h"
+#include "logrelay.h"
 #include "ring.h"
 #include "status.h"
 
@@ -50,6 +51,7 @@ struct options {
 	const char *serial_path;
 	bool stats;
 	int log_level;
+	enum log_to log_to; /* --log */
 	struct test_trigger trigger[BROKER_MAX_TRIGGERS];
 	unsigned ntriggers;
 	struct disk_opt disk[BROKER_MAX_DISKS];
@@ -133,6 +135,7 @@ struct child {
 
 	uint64_t started_ns; /* this instance */
 	char last_exit[160]; /* how the last instance ended; "": none did */
+	struct logrelay log; /* its stderr pipe (--log journald) */
 };
 
 struct console {

@@ -33,6 +33,7 @@ enum {
 	EV_INPUT = 0x300, /* + child number: its backing fd has input */
 	/* + the number of a control socket descriptor (api.h) */
 	EV_API = CTLSOCK_EV,
+	EV_LOG = 0x500, /* + child number: its log pipe (logrelay.h) */
 };
 
 static struct child *loop_child(struct family *f, unsigned n)
@@ -66,6 +67,8 @@ static int loop_watch_child(struct family *f, unsigned n)
 	r = loop_watch(f, c->ctl, EV_CTL + n);
 	if (!r)
 		r = loop_watch(f, c->pidfd, EV_PIDFD + n);
+	if (!r && c->log.open)
+		r = loop_watch(f, c->log.fd, EV_LOG + n);
 	return r;
 }
 
@@ -506,7 +509,11 @@ static void loop_event(struct family *f, uint64_t what)
 {
 	struct child *c;
 
-	if (what >= EV_API) {
+	if (what >= EV_LOG) {
+		c = loop_child(f, (unsigned)(what - EV_LOG));
+		if (c)
+			logrelay_pump(c);
+	} else if (what >= EV_API) {
 		ctlsock_event(f, (unsigned)(what - EV_API));
 	} else if (what >= EV_INPUT) {
 		/* Frames for the network device: wake it to take them. */

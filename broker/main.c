@@ -72,6 +72,8 @@ static void usage(FILE *out)
 	      "starting\n"
 	      "                         with '.'); default vm-<pid of "
 	      "cellvm>\n"
+	      "      --log WHERE        log lines to stderr (default) or\n"
+	      "                         journald (the systemd journal)\n"
 	      "      --stats            print exit and device counters at the "
 	      "end\n"
 	      "  -v, --verbose          say more (twice: debug)\n"
@@ -191,6 +193,7 @@ enum {
 	OPT_NAME,
 	OPT_UID,
 	OPT_GID,
+	OPT_LOG,
 };
 
 /* FILE[,readonly] */
@@ -259,6 +262,7 @@ static const struct option run_opts[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "uid", required_argument, NULL, OPT_UID },
 	{ "gid", required_argument, NULL, OPT_GID },
+	{ "log", required_argument, NULL, OPT_LOG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -280,6 +284,30 @@ static int parse_id(const char *s, long *out)
 	    v >= 0xffffffffull)
 		return -EINVAL;
 	*out = (long)v;
+	return 0;
+}
+
+/* --log stderr|journald; test builds also stderr-relay: the journal's
+ * relay of the children's lines, to stderr (logrelay.h). */
+static int parse_log(const char *s, struct options *o)
+{
+	if (strcmp(s, "stderr") == 0) {
+		o->log_to = LOG_TO_STDERR;
+	} else if (strcmp(s, "journald") == 0) {
+		if (!logrelay_have_journal()) {
+			log_err("--log journald: this cellvm was built without "
+				"libsystemd");
+			return 1;
+		}
+		o->log_to = LOG_TO_JOURNAL;
+#if CELLVM_TEST_HOOKS
+	} else if (strcmp(s, "stderr-relay") == 0) {
+		o->log_to = LOG_TO_RELAY;
+#endif
+	} else {
+		log_err("invalid --log '%s': give stderr or journald", s);
+		return 1;
+	}
 	return 0;
 }
 
@@ -365,6 +393,8 @@ static int parse_option(int c, struct options *o)
 		log_err("invalid --%s '%s': give a number from 1 to 4294967294",
 			c == OPT_UID ? "uid" : "gid", optarg);
 		return 1;
+	case OPT_LOG:
+		return parse_log(optarg, o);
 	case 'v':
 		o->log_level++;
 		return 0;
@@ -397,6 +427,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->cpus = 1;
 	o->serial = SERIAL_STDIO;
 	o->log_level = LOG_WARN;
+	o->log_to = LOG_TO_STDERR;
 	o->rng = true;
 	o->uid = o->gid = -1;
 	memcpy(o->mac, (const uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
@@ -424,6 +455,7 @@ static int cmd_run(int argc, char **argv)
 	if (r)
 		return r;
 	log_set_level(o.log_level);
+	logrelay_start(o.log_to);
 	if (!o.kernel && default_guest(&o) < 0)
 		return 1;
 	check_host_kvm(&o);

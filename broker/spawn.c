@@ -1,10 +1,12 @@
 /*
  * Starting and watching child processes. A child gets its control socket
- * as fd 3, /dev/null as 0 and 1, the broker's stderr as 2 and nothing else;
- * an environment of CELLVM_VM=NAME (for its log lines) and CELLVM_JAIL=1
- * when it has its own namespaces (for sandbox_enter); its own process group
- * (terminal signals are the broker's to handle); SIGKILL when the broker
- * dies; and the jail of jail.c.
+ * as fd 3, /dev/null as 0 and 1, the broker's stderr (or, with --log
+ * journald, its log pipe: logrelay.c) as 2 and nothing else; an
+ * environment of CELLVM_VM=NAME for its log lines, CELLVM_LOG=relay when
+ * its stderr is a pipe, and CELLVM_JAIL=1 when it has its own namespaces
+ * (for sandbox_enter); its own process group (terminal signals are the
+ * broker's to handle); SIGKILL when the broker dies; and the jail of
+ * jail.c.
  */
 #include <errno.h>
 #include <linux/close_range.h>
@@ -33,10 +35,11 @@ static bool parent_gone(int self)
 	return poll(&p, 1, 0) != 0;
 }
 
-static void child_exec(struct family *f, struct child *c, int sock, int self)
+static void child_exec(struct family *f, struct child *c, int sock, int self,
+		       int logw)
 {
 	char *argv[] = { c->name, NULL };
-	char vm[sizeof("CELLVM_VM=") + LOG_VM_MAX], *envp[3];
+	char vm[sizeof("CELLVM_VM=") + LOG_VM_MAX], *envp[4];
 	unsigned e = 0;
 	sigset_t none;
 	int r;
@@ -44,6 +47,12 @@ static void child_exec(struct family *f, struct child *c, int sock, int self)
 	/* In its own pid namespace getppid() is 0: ask the pidfd. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || parent_gone(self))
 		_exit(127);
+	/* Its log pipe from here on: what goes wrong before exec too. */
+	if (logw >= 0) {
+		if (dup2(logw, STDERR_FILENO) < 0)
+			_exit(127);
+		log_set_sink(NULL);
+	}
 	setpgid(0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -61,6 +70,8 @@ static void child_exec(struct family *f, struct child *c, int sock, int self)
 	snprintf(vm, sizeof(vm), "CELLVM_VM=%s", log_vm());
 	if (log_vm()[0])
 		envp[e++] = vm;
+	if (logw >= 0)
+		envp[e++] = "CELLVM_LOG=relay";
 	envp[e] = NULL;
 	syscall(SYS_execveat, f->jail.dir_fd, c->name, argv, envp, 0);
 	log_err("cannot run %s/%s: %s", f->dir, c->name, strerror(errno));
@@ -69,7 +80,7 @@ static void child_exec(struct family *f, struct child *c, int sock, int self)
 
 int child_spawn(struct family *f, struct child *c)
 {
-	int sv[2], self, err;
+	int sv[2], self, logw, err;
 
 	self = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (self < 0)
@@ -79,18 +90,30 @@ int child_spawn(struct family *f, struct child *c)
 		close(self);
 		return err;
 	}
+	err = logrelay_open(c, &logw);
+	if (err < 0) {
+		close(self);
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
 	c->pid = jail_clone(f, &c->pidfd);
 	if (c->pid < 0) {
 		err = -errno;
 		close(self);
 		close(sv[0]);
 		close(sv[1]);
+		if (logw >= 0)
+			close(logw);
+		logrelay_close(c);
 		return err;
 	}
 	if (c->pid == 0)
-		child_exec(f, c, sv[1], self);
+		child_exec(f, c, sv[1], self, logw);
 	close(self);
 	close(sv[1]);
+	if (logw >= 0)
+		close(logw);
 	c->ctl = sv[0];
 	c->alive = true;
 	c->started_ns = now_ns();
@@ -106,7 +129,7 @@ int child_expect(struct family *f, struct child *c,
 		 Cellvm__Control__BodyCase which, int timeout_ms, ctl_msg **out)
 {
 	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	struct pollfd p[3];
+	struct pollfd p[4];
 	int fds[CTL_MAX_FDS];
 	char cause[160];
 	size_t nfds;
@@ -130,14 +153,19 @@ int child_expect(struct family *f, struct child *c,
 		p[2].fd = f->con.out_rd;
 		p[2].events = POLLIN;
 		p[2].revents = 0;
-		r = poll(p, f->con.out_rd >= 0 ? 3 : 2,
-			 (int)((end - t) / 1000000ull) + 1);
+		/* And its log: a child blocked on a full pipe neither. */
+		p[3].fd = c->log.open ? c->log.fd : -1;
+		p[3].events = POLLIN;
+		p[3].revents = 0;
+		r = poll(p, 4, (int)((end - t) / 1000000ull) + 1);
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (r <= 0)
 			continue;
 		if (p[2].revents & POLLIN)
 			console_pump_output(f);
+		if (p[3].revents & (POLLIN | POLLHUP))
+			logrelay_pump(c);
 		if (p[0].revents & POLLIN) {
 			r = ctl_recv(c->ctl, &m, fds, &nfds, 1);
 			if (r == -EAGAIN)
@@ -210,6 +238,8 @@ void child_reap(struct child *c, char *cause, size_t len)
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) == 0)
 		child_cause(c, &si, cause, len);
+	/* Its last lines before the broker's about its end. */
+	logrelay_close(c);
 	snprintf(c->last_exit, sizeof(c->last_exit), "%s", cause);
 	close(c->pidfd);
 	close(c->ctl);

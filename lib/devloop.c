@@ -18,6 +18,9 @@
 #include "shm.h"
 #include "trigger.h"
 
+/* Test builds: lines of the log-flood trigger, more than a pipe holds. */
+#define DEVLOOP_FLOOD_LINES 2000
+
 /* Exit statuses of a device process (the broker reports them). */
 enum {
 	DEV_EXIT_SANDBOX = 3,
@@ -189,6 +192,26 @@ static int devloop_setup(struct devloop *d, const Cellvm__SetupDeviceRequest *s,
 	return devloop_state(d, page, len);
 }
 
+#if CELLVM_TEST_HOOKS
+/* What a device gone mad might write to its stderr: a line longer than
+ * any the relay keeps, then more lines than it passes on in a second. */
+static void devloop_log_flood(void)
+{
+	char line[3 * 1024];
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(line, sizeof(line),
+			     "%s: test trigger: ", log_name());
+	memset(line + n, 'x', sizeof(line) - n - 1);
+	line[sizeof(line) - 1] = '\n';
+	(void)!write(STDERR_FILENO, line, sizeof(line));
+	for (i = 1; i <= DEVLOOP_FLOOD_LINES; i++)
+		log_warn("test trigger: log flood line %d of %d", i,
+			 DEVLOOP_FLOOD_LINES);
+}
+#endif
+
 static void devloop_test_trigger(struct devloop *d,
 				 const Cellvm__TestTriggerRequest *t)
 {
@@ -213,6 +236,9 @@ static void devloop_test_trigger(struct devloop *d,
 	case CELLVM__TEST_TRIGGER_REQUEST__ACTION__KEEP_FD:
 		log_warn("test trigger: keeping a descriptor it was not meant "
 			 "to hold");
+		break;
+	case CELLVM__TEST_TRIGGER_REQUEST__ACTION__LOG_FLOOD:
+		devloop_log_flood();
 		break;
 	default:
 		break;

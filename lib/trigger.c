@@ -55,6 +55,7 @@ static const char *const trigger_names[] = {
 	[A(CAPSET)] = "capset",
 	[A(UNSHARE)] = "unshare",
 	[A(KEEP_FD)] = "keep-fd",
+	[A(LOG_FLOOD)] = "log-flood",
 };
 
 #define TRIGGER_NACTIONS (sizeof(trigger_names) / sizeof(trigger_names[0]))

@@ -22,9 +22,11 @@ install_missing() {
 		--no-install-recommends $missing
 }
 
+# libsystemd-dev: the journal for cellvm run --log journald (the broker
+# only; a build without it refuses that option).
 BUILD_DEPS="gcc libc6-dev pkg-config meson ninja-build python3 \
 libseccomp-dev libcap-ng-dev libprotobuf-c-dev protobuf-c-compiler \
-libcmocka-dev"
+libcmocka-dev libsystemd-dev"
 
 # The default guest comes from Debian's packages (tools/default-guest).
 GUEST_DEPS="cpio gzip"

@@ -424,6 +424,166 @@ def test_device_log_lines_name_the_vm_and_the_host_pid():
         % (n, m.group(1)), err, re.M), "restarted instance: %s" % err)
 
 
+def test_log_relay_passes_lines_on_cuts_long_ones_and_drops_a_flood():
+    """--log stderr-relay (test builds): the children's lines go through
+    the broker as for the journal. A device floods its stderr (a 3 KiB
+    line, then 2000 lines at once, more than its pipe holds): the long line
+    is cut, 200 a second pass, the rest is dropped and counted, and the
+    guest's output is whole: the broker went on serving meanwhile."""
+    need_kvm()
+    need_test_hooks()
+    name = vm_name("relay")
+    n = re.escape(name)
+    rc, out, err = run(["run", "--kernel", image("long-printer"),
+                        "--cmdline", "lines=3000", "--name", name,
+                        "--log", "stderr-relay",
+                        "--test-trigger", "uart:log-flood@200",
+                        "--test-trigger", "uart:bad-syscall@1700"],
+                       timeout=120)
+    check(rc == 0, "exit %d: %s" % (rc, err[:2000]))
+    check_long_output(out, 3000)
+    check_heads(err, name)
+    lines = err.splitlines()
+    cut = [l for l in lines if l.endswith(" (cut)")]
+    check(len(cut) == 1 and len(cut[0]) == 1024 + len(" (cut)"),
+          "cut lines: %r" % [l[:80] for l in cut])
+    m = re.match(r"^cellvm-dev-uart\[%s/(\d+)\]: test trigger: x+ \(cut\)$"
+                 % n, cut[0])
+    check(m, "cut line %r" % cut[0][:80])
+    pid = int(m.group(1))
+    flood = [l for l in lines if re.match(
+        r"^cellvm-dev-uart\[%s/%d\]: test trigger: log flood line \d+ of "
+        r"2000$" % (n, pid), l)]
+    dropped = [int(d) for d in re.findall(
+        r"^cellvm\[%s\]: dropped (\d+) lines of cellvm-dev-uart\[%d\]'s log "
+        r"\(more than 200 a second\)$" % (n, pid), err, re.M)]
+    check(dropped and 0 < len(flood) <= 200 * len(dropped) and
+          len(flood) + sum(dropped) == 2000,
+          "%d flood lines passed, dropped %s" % (len(flood), dropped))
+    # A second later the same pipe passes lines again, and the broker still
+    # names the pid the lines came with.
+    check(re.search(r"^cellvm-dev-uart\[%s/%d\]: seccomp: blocked system "
+                    r"call 41$" % (n, pid), err, re.M) and
+          re.search(r"^cellvm\[%s\]: cellvm-dev-uart\[%d\] was killed by its "
+                    r"seccomp policy" % (n, pid), err, re.M),
+          "after the flood: %s" % "\n".join(lines[-8:]))
+
+
+JOURNALD = "/lib/systemd/systemd-journald"
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
+
+# Without a running journald (a container, this test's own machine), one
+# of our own in a private mount namespace: tmpfs over its directories, so
+# nothing of it is seen outside, gone when the namespace goes.
+PRIVATE_JOURNAL = r"""
+set -e
+for d in /run/systemd /run/log /var/log/journal; do
+	if [ -d $d ]; then mount -t tmpfs tmpfs $d; fi
+done
+%(journald)s & j=$!
+trap 'kill $j; wait $j' EXIT
+i=0
+while [ ! -S %(socket)s ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sh -c "$RUN"
+"""
+
+# Run the VM, then read what the journal has of it: it writes
+# asynchronously, so until the last line of interest is in.
+JOURNAL_RUN = r"""
+rc=0
+"$@" > /dev/null 2> "$DIR/err" || rc=$?
+echo $rc > "$DIR/rc"
+i=0
+while [ $i -lt 100 ]; do
+	journalctl --no-pager -o json "CELLVM_VM=$NAME" > "$DIR/journal"
+	grep -q "restarted as pid" "$DIR/journal" && break
+	sleep 0.05; i=$((i + 1))
+done
+"""
+
+
+def journal_run(name, args):
+    """Run cellvm with args, its log to the journal: (exit status, stderr,
+    [the journal's entries of VM name])."""
+    if not shutil.which("journalctl"):
+        raise Skip("no journalctl")
+    private = not os.path.exists(JOURNAL_SOCKET)
+    if private:
+        if os.geteuid() != 0 or not os.path.exists(JOURNALD) or \
+                not os.path.isdir("/run/systemd") or \
+                not shutil.which("unshare"):
+            raise Skip("no journald running (%s) and none of our own: that "
+                       "needs root, %s, /run/systemd and unshare"
+                       % (JOURNAL_SOCKET, JOURNALD))
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, DIR=d, NAME=name)
+        cmd = ["sh", "-c", JOURNAL_RUN, "sh", CELLVM] + args
+        if private:
+            env["RUN"] = " ".join("'%s'" % a for a in cmd)
+            cmd = ["unshare", "--mount", "--propagation", "private", "sh",
+                   "-c", PRIVATE_JOURNAL % {"journald": JOURNALD,
+                                            "socket": JOURNAL_SOCKET}]
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        check(os.path.exists(os.path.join(d, "rc")),
+              "did not run: %s %s" % (p.stdout, p.stderr))
+        with open(os.path.join(d, "rc")) as f:
+            rc = int(f.read())
+        with open(os.path.join(d, "err")) as f:
+            err = f.read()
+        with open(os.path.join(d, "journal")) as f:
+            entries = [json.loads(l) for l in f if l.strip()]
+    time.sleep(0.05)
+    check(not leftover_children(), "processes left behind")
+    return rc, err, entries
+
+
+def test_journald_gets_each_line_with_vm_process_and_pid_fields():
+    """--log journald: the broker's lines and, relayed by it, a device's go
+    to the journal with CELLVM_VM, CELLVM_PROCESS, CELLVM_PID, PRIORITY and
+    SYSLOG_IDENTIFIER=cellvm; nothing is left for stderr."""
+    need_kvm()
+    need_test_hooks()
+    rc, out, err = run(["run", "--log", "journald", "--help"])
+    if "built without libsystemd" in err:
+        raise Skip("this cellvm was built without libsystemd")
+    name = vm_name("journal")
+    n = re.escape(name)
+    rc, err, entries = journal_run(name, [
+        "run", "--kernel", image("long-printer"), "--cmdline", "lines=1500",
+        "--name", name, "--log", "journald", "-v",
+        "--test-trigger", "uart:bad-syscall@200"])
+    check(rc == 0 and err == "", "exit %d, stderr %r" % (rc, err))
+    msgs = [e.get("MESSAGE") for e in entries]
+    check(all(e.get("SYSLOG_IDENTIFIER") == "cellvm" and
+              e.get("CELLVM_VM") == name for e in entries) and entries,
+          "entries: %s" % entries)
+
+    def entry(pattern):
+        found = [e for e in entries
+                 if re.match(pattern, e.get("MESSAGE", ""))]
+        check(len(found) == 1, "%r in the journal: %s" % (pattern, msgs))
+        return found[0]
+
+    t = entry(r"^cellvm-dev-uart\[%s/(\d+)\]: test trigger: making a system "
+              r"call outside the policy$" % n)
+    pid = re.match(r"^cellvm-dev-uart\[%s/(\d+)\]" % n, t["MESSAGE"]).group(1)
+    s = entry(r"^cellvm-dev-uart\[%s/%s\]: seccomp: blocked system call "
+              r"41$" % (n, pid))
+    k = entry(r"^cellvm\[%s\]: cellvm-dev-uart\[%s\] was killed by its "
+              r"seccomp policy: system call socket \(41\)" % (n, pid))
+    r = entry(r"^cellvm\[%s\]: cellvm-dev-uart restarted as pid \d+ " % n)
+    broker = k["_PID"]
+    check(t["CELLVM_PROCESS"] == s["CELLVM_PROCESS"] == "cellvm-dev-uart" and
+          t["CELLVM_PID"] == s["CELLVM_PID"] == pid and
+          t["PRIORITY"] == "4" and s["PRIORITY"] == "3",
+          "the device's entries: %s %s" % (t, s))
+    check(k["CELLVM_PROCESS"] == r["CELLVM_PROCESS"] == "cellvm" and
+          k["CELLVM_PID"] == r["CELLVM_PID"] == broker and
+          k["PRIORITY"] == r["PRIORITY"] == "4" and t["_PID"] == broker,
+          "the broker's entries: %s %s" % (k, r))
+
+
 def test_uart_drives_its_interrupt_line_gated_by_out2():
     need_kvm()
     rc, out, err = run(["run", "--kernel", image("uart-irq"), "--stats"])
