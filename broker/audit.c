@@ -28,6 +28,7 @@
 #include "api.h"
 #include "audit.h"
 #include "broker.h"
+#include "learn.h"
 #include "log.h"
 #include "policy.h"
 
@@ -543,6 +544,8 @@ static void usage(FILE *out)
 {
 	fputs("Usage: cellvm policy audit --vm NAME [--json]\n"
 	      "       cellvm policy audit [--json] --dry-run [RUN OPTIONS]\n"
+	      "       cellvm policy learn [--json] [RUN OPTIONS]   (see "
+	      "learn --help)\n"
 	      "\n"
 	      "For every process of the VM: the system calls and argument\n"
 	      "filters of its policy, its capabilities, uid/gid, namespaces\n"
@@ -724,6 +727,8 @@ int policy_main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "learn") == 0)
+		return learn_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") != 0) {
 		log_err("unknown policy command '%s'; try 'cellvm policy "
 			"--help'",

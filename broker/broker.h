@@ -62,6 +62,8 @@ struct options {
 	const char *vconsole; /* --vconsole FILE: a virtio-console */
 	long uid, gid;	      /* --uid, --gid; -1: not given (jail.c) */
 	const char *name;     /* --name: the VM's (api.h); NULL: vm-<pid> */
+	bool learn;	      /* cellvm policy learn (learn.h) */
+	bool learn_json;      /* its report as JSON */
 };
 
 /*
@@ -182,6 +184,7 @@ struct family {
 	bool stopping;
 	int exit_status;
 	struct ctlsock *api; /* the control socket (ctlsock.c) */
+	struct learn *learn; /* cellvm policy learn; NULL: not learning */
 };
 
 /* devices.c */

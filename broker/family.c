@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "config.h"
 #include "irqline.h"
+#include "learn.h"
 #include "mailbox.h"
 #include "log.h"
 #include "shm.h"
@@ -539,6 +540,13 @@ int family_run(const struct options *opt)
 	/* The name first: a clash is one line, before anything starts. */
 	if (ctlsock_open(&f) < 0)
 		return 1;
+	if (opt->learn) {
+		f.learn = learn_new();
+		if (!f.learn) {
+			ctlsock_close(&f);
+			return 1;
+		}
+	}
 	r = family_start(&f);
 	if (r == 0)
 		loop_run(&f);
@@ -547,6 +555,12 @@ int family_run(const struct options *opt)
 	if (opt->stats)
 		family_stats(&f);
 	family_teardown(&f);
+	if (f.learn) {
+		/* Every child is gone: the counts are final. */
+		learn_report(f.learn, &f, stdout, opt->learn_json);
+		learn_free(f.learn);
+		f.learn = NULL;
+	}
 	/* Last: a client that asked to stop sees the end once all is gone. */
 	ctlsock_close(&f);
 	return f.exit_status;

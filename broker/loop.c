@@ -15,6 +15,7 @@
 #include "api.h"
 #include "broker.h"
 #include "clock.h"
+#include "learn.h"
 #include "log.h"
 #include "virtio_pci.h"
 
@@ -28,6 +29,7 @@ enum {
 	EV_SIGNAL = 1,
 	EV_CONSOLE_OUT,
 	EV_STDIN,
+	EV_LEARN,	  /* a learning child's system call waits (learn.h) */
 	EV_CTL = 0x100,	  /* + child number */
 	EV_PIDFD = 0x200, /* + child number */
 	EV_INPUT = 0x300, /* + child number: its backing fd has input */
@@ -308,6 +310,11 @@ static void loop_message(struct family *f, unsigned n)
 		return;
 	if (r < 0 || !m)
 		return; /* the pidfd reports the death */
+	if (learn_message(f, c, m, fds, nfds)) {
+		ctl_close_fds(fds, nfds);
+		ctl_free(m);
+		return;
+	}
 	ctl_close_fds(fds, nfds);
 	switch (m->body_case) {
 	case CELLVM__CONTROL__BODY_GUEST_EXIT:
@@ -486,6 +493,8 @@ static int loop_init(struct family *f)
 	if (f->sigfd < 0)
 		return -errno;
 	r = loop_watch(f, f->sigfd, EV_SIGNAL);
+	if (!r && f->learn)
+		r = loop_watch(f, learn_fd(f->learn), EV_LEARN);
 	if (!r)
 		r = loop_watch(f, f->con.out_rd, EV_CONSOLE_OUT);
 	if (!r && f->con.stdin_open) {
@@ -526,6 +535,8 @@ static void loop_event(struct family *f, uint64_t what)
 		console_pump_output(f);
 	else if (what == EV_STDIN)
 		console_pump_input(f);
+	else if (what == EV_LEARN)
+		learn_service(f->learn);
 	else if (what >= EV_PIDFD)
 		loop_child_died(f, (unsigned)(what - EV_PIDFD));
 	else if (what >= EV_CTL)

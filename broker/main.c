@@ -28,6 +28,7 @@ static void usage(FILE *out)
 	      "       cellvm ctl NAME COMMAND [--json]   (cellvm ctl --help)\n"
 	      "       cellvm list [--json]\n"
 	      "       cellvm policy audit --vm NAME | --dry-run [run options]\n"
+	      "       cellvm policy learn [--json] [run options]\n"
 	      "       cellvm --help | --version\n"
 	      "\n"
 	      "Run a virtual machine whose vCPUs, memory map and each device\n"

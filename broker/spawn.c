@@ -3,10 +3,10 @@
  * as fd 3, /dev/null as 0 and 1, the broker's stderr (or, with --log
  * journald, its log pipe: logrelay.c) as 2 and nothing else; an
  * environment of CELLVM_VM=NAME for its log lines, CELLVM_LOG=relay when
- * its stderr is a pipe, and CELLVM_JAIL=1 when it has its own namespaces
- * (for sandbox_enter); its own process group (terminal signals are the
- * broker's to handle); SIGKILL when the broker dies; and the jail of
- * jail.c.
+ * its stderr is a pipe, CELLVM_JAIL=1 when it has its own namespaces and
+ * CELLVM_LEARN=1 when the VM is learning (for sandbox_enter); its own
+ * process group (terminal signals are the broker's to handle); SIGKILL
+ * when the broker dies; and the jail of jail.c.
  */
 #include <errno.h>
 #include <linux/close_range.h>
@@ -24,6 +24,7 @@
 
 #include "broker.h"
 #include "clock.h"
+#include "learn.h"
 #include "log.h"
 #include "shm.h"
 
@@ -39,7 +40,7 @@ static void child_exec(struct family *f, struct child *c, int sock, int self,
 		       int logw)
 {
 	char *argv[] = { c->name, NULL };
-	char vm[sizeof("CELLVM_VM=") + LOG_VM_MAX], *envp[4];
+	char vm[sizeof("CELLVM_VM=") + LOG_VM_MAX], *envp[5];
 	unsigned e = 0;
 	sigset_t none;
 	int r;
@@ -72,6 +73,8 @@ static void child_exec(struct family *f, struct child *c, int sock, int self,
 		envp[e++] = vm;
 	if (logw >= 0)
 		envp[e++] = "CELLVM_LOG=relay";
+	if (f->opt->learn)
+		envp[e++] = "CELLVM_LEARN=1";
 	envp[e] = NULL;
 	syscall(SYS_execveat, f->jail.dir_fd, c->name, argv, envp, 0);
 	log_err("cannot run %s/%s: %s", f->dir, c->name, strerror(errno));
@@ -123,13 +126,15 @@ int child_spawn(struct family *f, struct child *c)
 /*
  * Wait for one message of kind which from c, up to timeout_ms. An
  * ErrorReply is printed and turned into -EPROTO; the child's death into
- * -ECHILD (its cause logged).
+ * -ECHILD (its cause logged). Meanwhile, when learning, every child's
+ * waiting system calls are answered: c may be waiting for its own, or for
+ * a process that is (learn.h).
  */
 int child_expect(struct family *f, struct child *c,
 		 Cellvm__Control__BodyCase which, int timeout_ms, ctl_msg **out)
 {
 	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	struct pollfd p[4];
+	struct pollfd p[5];
 	int fds[CTL_MAX_FDS];
 	char cause[160];
 	size_t nfds;
@@ -157,7 +162,10 @@ int child_expect(struct family *f, struct child *c,
 		p[3].fd = c->log.open ? c->log.fd : -1;
 		p[3].events = POLLIN;
 		p[3].revents = 0;
-		r = poll(p, 4, (int)((end - t) / 1000000ull) + 1);
+		p[4].fd = f->learn ? learn_fd(f->learn) : -1;
+		p[4].events = POLLIN;
+		p[4].revents = 0;
+		r = poll(p, 5, (int)((end - t) / 1000000ull) + 1);
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (r <= 0)
@@ -166,12 +174,19 @@ int child_expect(struct family *f, struct child *c,
 			console_pump_output(f);
 		if (p[3].revents & (POLLIN | POLLHUP))
 			logrelay_pump(c);
+		if (p[4].revents & POLLIN)
+			learn_service(f->learn);
 		if (p[0].revents & POLLIN) {
 			r = ctl_recv(c->ctl, &m, fds, &nfds, 1);
 			if (r == -EAGAIN)
 				continue;
 			if (r < 0 || !m)
 				goto dead;
+			if (learn_message(f, c, m, fds, nfds)) {
+				ctl_close_fds(fds, nfds);
+				ctl_free(m);
+				continue;
+			}
 			ctl_close_fds(fds, nfds);
 			if (m->body_case == CELLVM__CONTROL__BODY_ERROR) {
 				log_err("%s", m->error->message);

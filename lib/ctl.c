@@ -8,7 +8,8 @@
 
 #include "ctl.h"
 
-int ctl_send(int sock, const ctl_msg *msg, const int *fds, size_t nfds)
+int ctl_send_packed(int sock, const uint8_t *buf, size_t len, const int *fds,
+		    size_t nfds)
 {
 	union {
 		char buf[CMSG_SPACE(CTL_MAX_FDS * sizeof(int))];
@@ -17,25 +18,11 @@ int ctl_send(int sock, const ctl_msg *msg, const int *fds, size_t nfds)
 	struct msghdr mh = { 0 };
 	struct cmsghdr *cm;
 	struct iovec iov;
-	uint8_t *buf;
-	size_t len;
 	ssize_t n;
-	int err = 0;
 
-	/* A message without a body packs to nothing, which the peer could
-	 * not tell from a closed channel. */
-	if (nfds > CTL_MAX_FDS ||
-	    msg->body_case == CELLVM__CONTROL__BODY__NOT_SET)
+	if (nfds > CTL_MAX_FDS)
 		return -EINVAL;
-	len = cellvm__control__get_packed_size(msg);
-	if (len > CTL_MAX_MSG)
-		return -EMSGSIZE;
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		return -ENOMEM;
-	cellvm__control__pack(msg, buf);
-
-	iov.iov_base = buf;
+	iov.iov_base = (void *)buf;
 	iov.iov_len = len;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
@@ -53,9 +40,29 @@ int ctl_send(int sock, const ctl_msg *msg, const int *fds, size_t nfds)
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != len)
-		err = -EIO;
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int ctl_send(int sock, const ctl_msg *msg, const int *fds, size_t nfds)
+{
+	uint8_t *buf;
+	size_t len;
+	int err;
+
+	/* A message without a body packs to nothing, which the peer could
+	 * not tell from a closed channel. */
+	if (nfds > CTL_MAX_FDS ||
+	    msg->body_case == CELLVM__CONTROL__BODY__NOT_SET)
+		return -EINVAL;
+	len = cellvm__control__get_packed_size(msg);
+	if (len > CTL_MAX_MSG)
+		return -EMSGSIZE;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	cellvm__control__pack(msg, buf);
+	err = ctl_send_packed(sock, buf, len, fds, nfds);
 	free(buf);
 	return err;
 }

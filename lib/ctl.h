@@ -23,6 +23,11 @@ typedef Cellvm__Control ctl_msg;
 /* Send msg with nfds descriptors. Returns 0 or -errno. */
 int ctl_send(int sock, const ctl_msg *msg, const int *fds, size_t nfds);
 
+/* Send a message packed already (cellvm__control__pack): sendmsg(2) is
+ * its one system call, no allocation. Returns 0 or -errno. */
+int ctl_send_packed(int sock, const uint8_t *buf, size_t len, const int *fds,
+		    size_t nfds);
+
 /*
  * Receive one message. Returns 0 with *msg set (free it with ctl_free), 0
  * with *msg NULL when the peer has closed the channel, or -errno; a

@@ -140,6 +140,63 @@ static int sandbox_root(void)
 	return r;
 }
 
+/*
+ * Learning mode (`cellvm policy learn`: CELLVM_LEARN=1 from the broker).
+ * The filter lets through only what the control channel and dying need
+ * and turns every other call into a notification (SECCOMP_RET_USER_NOTIF)
+ * to whoever holds its listener: the broker, which records the call and
+ * lets it go on. Until the broker has the listener a notified call would
+ * wait for ever, so nothing may come between loading the filter and
+ * sending it: the message is packed first, seccomp_notify_fd() only
+ * returns what seccomp_load() kept (libseccomp probed the kernel in
+ * seccomp_init), and ctl_send_packed() makes one sendmsg. If that fails
+ * the process can only exit: even a log line would wait for ever.
+ */
+const int sandbox_learn_unseen[SANDBOX_LEARN_UNSEEN] = {
+	SCMP_SYS(sendmsg),
+	SCMP_SYS(recvmsg),
+	SCMP_SYS(exit_group),
+};
+
+static int sandbox_learn(void)
+{
+	Cellvm__LearnListener ll = CELLVM__LEARN_LISTENER__INIT;
+	ctl_msg m = CELLVM__CONTROL__INIT;
+	uint8_t pkt[16];
+	scmp_filter_ctx ctx;
+	size_t len;
+	int fd, r = 0;
+	unsigned i;
+
+	ll.listener_fd = 1;
+	m.body_case = CELLVM__CONTROL__BODY_LEARN_LISTENER;
+	m.learn_listener = &ll;
+	if (cellvm__control__get_packed_size(&m) > sizeof(pkt))
+		return -EMSGSIZE;
+	len = cellvm__control__pack(&m, pkt);
+	ctx = seccomp_init(SCMP_ACT_NOTIFY);
+	if (!ctx)
+		return -ENOMEM;
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+			     SCMP_ACT_KILL_PROCESS);
+	for (i = 0; !r && i < SANDBOX_LEARN_UNSEEN; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+				     sandbox_learn_unseen[i], 0);
+	if (!r)
+		r = seccomp_load(ctx);
+	if (r) {
+		seccomp_release(ctx);
+		return r;
+	}
+	fd = seccomp_notify_fd(ctx);
+	if (fd < 0 || ctl_send_packed(CTL_FD, pkt, len, &fd, 1) < 0)
+		_exit(126);
+	/* The listener stays open here too: closing it would be a call the
+	 * process makes only because it is learning. */
+	seccomp_release(ctx);
+	return 0;
+}
+
 int sandbox_enter(const char *policy_text)
 {
 	static struct policy pol;
@@ -182,7 +239,10 @@ int sandbox_enter(const char *policy_text)
 		log_err("sandbox: policy %s", err);
 		return r;
 	}
-	r = policy_load(&pol, SCMP_ACT_TRAP);
+	if (getenv("CELLVM_LEARN"))
+		r = sandbox_learn();
+	else
+		r = policy_load(&pol, SCMP_ACT_TRAP);
 	if (r < 0) {
 		log_err("sandbox: cannot load the seccomp filter: %s",
 			strerror(-r));

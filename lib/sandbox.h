@@ -11,7 +11,12 @@
  *   4. install a SIGSYS handler that notes the trapped system call in the
  *      process's status page (sandbox_set_note), then lets the kernel kill
  *      the process by SIGSYS;
- *   5. load the seccomp filter compiled from the process's policy text.
+ *   5. load the seccomp filter compiled from the process's policy text;
+ *      with CELLVM_LEARN=1 instead (`cellvm policy learn`, never in
+ *      production), a filter that notifies the broker of every system
+ *      call but sendmsg, recvmsg and exit_group, and lets them all go on
+ *      once it has recorded them; its listener goes to the broker at once
+ *      (LearnListener, before HelloNotice).
  */
 #ifndef CELLVM_SANDBOX_H
 #define CELLVM_SANDBOX_H
@@ -30,6 +35,11 @@ int sandbox_enter(const char *policy_text);
  * the end of that thread's slice, milliseconds later.
  */
 void sched_short_slice(void);
+
+/* What the learning filter lets through without a word to the broker:
+ * the control channel (sendmsg, recvmsg) and dying (exit_group). */
+#define SANDBOX_LEARN_UNSEEN 3
+extern const int sandbox_learn_unseen[SANDBOX_LEARN_UNSEEN];
 
 /* Where the SIGSYS handler records a trapped system call number. */
 void sandbox_set_note(_Atomic int32_t *slot);

@@ -1942,6 +1942,120 @@ def test_policy_audit_dry_run_lists_what_run_would_start():
     check(rc != 0 and "invalid --mem" in err, "bad run option: %r" % err)
 
 
+def learn(args, timeout=120):
+    """cellvm policy learn ARGS: (exit status, stdout, stderr)."""
+    return run(["policy", "learn"] + args, timeout=timeout)
+
+
+def policy_lines(name):
+    """The rules of policy/NAME.policy as written, comments off."""
+    with open(os.path.join(SOURCE_ROOT, "policy", name + ".policy")) as f:
+        lines = (re.sub(r"\s+", " ", l.split("#")[0]).strip() for l in f)
+        return {l for l in lines if l}
+
+
+def check_learned_within_policy(name, rules):
+    """Each learned rule is in the reviewed file: that very line, or its
+    system call allowed there whatever the arguments."""
+    allowed = policy_lines(name)
+    for r in rules:
+        check(r in allowed or r.split()[0] in allowed,
+              "%s used '%s', which policy/%s.policy lacks" % (name, r, name))
+
+
+def test_policy_learn_prints_what_each_process_needed_within_its_policy():
+    """Text: the guest's output, then per process a policy in policy/
+    syntax with counts, and nothing its reviewed policy lacks."""
+    need_kvm()
+    rc, out, err = learn(["--kernel", image("hello")])
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    check(out.startswith(expected("hello")), "guest output: %r" % out[:200])
+    sections = re.split(r"^# === (\S+) ===\n", out[len(expected("hello")):],
+                        flags=re.M)
+    names = sections[1::2]
+    check(names == ["cellvm-vcpu", "cellvm-mmu"] +
+          ["cellvm-dev-" + d for d in DEVICES], "sections %s" % names)
+    for name, body in zip(names, sections[2::2]):
+        rules = [l.split("#")[0].strip() for l in body.splitlines()
+                 if l and not l.startswith("#")]
+        check(rules == sorted(rules) and len(rules) >= 6,
+              "%s: learned %s" % (name, rules))
+        check_learned_within_policy(name, rules)
+        check(re.search(r"^#   used, not allowed .*: none$", body, re.M),
+              "%s: the broker found calls its policy lacks:\n%s"
+              % (name, body))
+        check(re.search(r"^fstat +# seen \d+ times?$", body, re.M),
+              "%s: no counted fstat:\n%s" % (name, body))
+    check(out.rstrip().endswith("all 12 processes stayed within their "
+                                "policies"), "summary: %r" % out[-200:])
+    runner = sections[2]
+    check(re.search(r"^ioctl arg1 == KVM_RUN +# seen \d+ times$", runner,
+                    re.M) and
+          re.search(r"^ioctl arg1 == KVM_CREATE_VM ", runner, re.M),
+          "the runner's KVM ioctls:\n%s" % runner)
+
+
+def test_policy_learn_json_has_each_call_a_long_run_made():
+    """JSON, a guest that prints 300 lines: every process's learned rules
+    are within its reviewed policy, the runner entered the guest and the
+    UART wrote each byte; the exit status is the guest's."""
+    need_kvm()
+    lines = 300
+    with tempfile.TemporaryDirectory() as d:
+        console = os.path.join(d, "console")
+        rc, out, err = learn(["--json", "--serial", "file:" + console,
+                              "--kernel", image("long-printer"),
+                              "--cmdline", "lines=%d" % lines])
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        with open(console) as f:
+            check_long_output(f.read(), lines)
+    doc = json.loads(out)
+    check(doc["exit_status"] == 0, "exit_status %s" % doc["exit_status"])
+    procs = {p["name"]: p for p in doc["processes"]}
+    check(set(procs) == {"cellvm-vcpu", "cellvm-mmu"} |
+          {"cellvm-dev-" + d for d in DEVICES}, "processes %s" % list(procs))
+    for name, p in procs.items():
+        check(p["instances"] == 1 and p["has_policy"], "%s: %s" % (name, p))
+        check(not p["missing"], "%s lacks %s" % (name, p["missing"]))
+        check_learned_within_policy(name, [r["rule"] for r in p["rules"]])
+        check(all(r["allowed"] for r in p["rules"]), "%s: %s" % (name, p))
+    seen = {(n, r["rule"]): r["seen"] for n, p in procs.items()
+            for r in p["rules"]}
+    check(seen.get(("cellvm-vcpu", "ioctl arg1 == KVM_RUN"), 0) > lines,
+          "the runner's KVM_RUN: %s" % procs["cellvm-vcpu"]["rules"])
+    uart = sum(v for (n, r), v in seen.items()
+               if n == "cellvm-dev-uart" and r.startswith("write arg0 == ")
+               and v)
+    check(uart >= lines * len(LINE % 0),
+          "the UART's writes: %s" % procs["cellvm-dev-uart"]["rules"])
+    check(seen[("cellvm-vcpu", "sendmsg")] is None, "sendmsg was counted")
+    # Another guest's status comes through as cellvm's.
+    rc, out, err = learn(["--json", "--serial", "none", "--kernel",
+                          image("exit-status"), "--cmdline", "status=42"])
+    check(rc == 42 and json.loads(out)["exit_status"] == 42,
+          "exit %d: %s" % (rc, err))
+
+
+def test_policy_learn_names_a_call_the_policy_lacks():
+    """The UART makes a call outside its policy (test trigger): learning
+    lets it through, the UART lives on, and the report names the call as
+    one its filter would have killed it for."""
+    need_kvm()
+    rc, out, err = run(["run", "--help"])
+    if "--test-trigger" not in out:
+        raise Skip("this build has no test hooks (meson -Dtest_hooks=true)")
+    rc, out, err = learn(["--json", "--serial", "none", "--kernel",
+                          image("long-printer"), "--cmdline", "lines=100",
+                          "--test-trigger", "uart:bad-syscall@100"])
+    check(rc == 0 and "restarted" not in err, "exit %d: %s" % (rc, err))
+    procs = {p["name"]: p for p in json.loads(out)["processes"]}
+    uart = procs.pop("cellvm-dev-uart")
+    check(uart["missing"] == ["socket"] and uart["instances"] == 1,
+          "the UART: %s" % uart)
+    check(not any(p["missing"] for p in procs.values()),
+          "others: %s" % [p for p in procs.values() if p["missing"]])
+
+
 def main():
     if len(sys.argv) != 2 or "test_" + sys.argv[1] not in globals():
         names = sorted(n[5:] for n in globals() if n.startswith("test_"))
