@@ -61,6 +61,8 @@ struct options {
 	bool rng;	      /* a virtio-rng device (default on) */
 	const char *vconsole; /* --vconsole FILE: a virtio-console */
 	long uid, gid;	      /* --uid, --gid; -1: not given (jail.c) */
+	unsigned cpu_quota;   /* --cpu-quota: % of one CPU; 0: none */
+	uint64_t mem_limit;   /* --mem-limit: bytes; 0: none (cgroup.c) */
 	const char *name;     /* --name: the VM's (api.h); NULL: vm-<pid> */
 	bool learn;	      /* cellvm policy learn (learn.h) */
 	bool learn_json;      /* its report as JSON */
@@ -179,6 +181,11 @@ struct family {
 	unsigned ndev;
 	struct console con;
 	struct jail jail;
+	struct {
+		char parent[1100]; /* the broker's cgroup (v2) */
+		char dir[1200];	   /* cellvm-NAME under it */
+		bool made;
+	} cgroup;
 	int epoll, sigfd;
 	uint64_t started_ns;
 	bool stopping;
@@ -203,6 +210,11 @@ unsigned pcidev_names(const struct options *o, const char **names,
  * exit status for a bad command line after saying why. */
 int options_parse(int argc, char **argv, struct options *o);
 void pcidev_close(struct family *f);
+
+/* cgroup.c: the VM's cgroup v2 limits (--cpu-quota, --mem-limit), the
+ * broker moved into it before it forks; 0, or -errno after saying why. */
+int cgroup_setup(struct family *f, const char *name);
+void cgroup_close(struct family *f);
 
 /* jail.c: pick the VM's uid/gid and, as root, become them once all is
  * open (0, or -errno after saying why); clone a child into its

@@ -436,6 +436,10 @@ static int family_start(struct family *f)
 		r = family_devices(f);
 	if (!r)
 		r = console_init(f);
+	/* Limits before the first child, while the broker may still be
+	 * root. */
+	if (!r)
+		r = cgroup_setup(f, log_vm());
 	/* All is open: a root broker is root no more from here on. */
 	if (!r)
 		r = jail_setup(f);
@@ -480,6 +484,7 @@ static void family_teardown(struct family *f)
 		child_reap(all[i], cause, sizeof(cause));
 	pcidev_close(f);
 	console_restore(f);
+	cgroup_close(f);
 	jail_close(f);
 }
 

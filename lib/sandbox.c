@@ -133,9 +133,23 @@ static int sandbox_root(void)
 	if (mnt < 0)
 		return mnt;
 	if (move_mount(mnt, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
-	    fchdir(mnt) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+	    fchdir(mnt) < 0) {
 		r = -errno;
+	} else if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+			r = -errno;
+	} else if (errno == EINVAL) {
+		/*
+		 * The host runs from its initramfs (rootfs), which cannot be
+		 * pivoted away: the empty fs is mounted over it already, so
+		 * make it our root; the rootfs under it is out of reach (no
+		 * descriptor into it, and CAP_SYS_CHROOT goes with the rest).
+		 */
+		if (chroot(".") < 0 || chdir("/") < 0)
+			r = -errno;
+	} else {
+		r = -errno;
+	}
 	close(mnt);
 	return r;
 }

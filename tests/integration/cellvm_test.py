@@ -2056,6 +2056,70 @@ def test_policy_learn_names_a_call_the_policy_lacks():
           "others: %s" % [p for p in procs.values() if p["missing"]])
 
 
+def delegated_cgroup():
+    """The broker's cgroup v2 directory if it offers cpu and memory, else
+    None with the reason."""
+    mnt = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            if " - cgroup2 " in line:
+                mnt = line.split()[4]
+    if not mnt:
+        return None, "no cgroup2 hierarchy on this host"
+    with open("/proc/self/cgroup") as f:
+        path = [l[3:].strip() for l in f if l.startswith("0::")]
+    d = mnt + (path[0] if path and path[0] != "/" else "")
+    try:
+        with open(os.path.join(d, "cgroup.controllers")) as f:
+            ctls = f.read().split()
+    except OSError as e:
+        return None, "cannot read %s: %s" % (d, e)
+    if "cpu" not in ctls or "memory" not in ctls:
+        return None, "%s offers %s, not cpu and memory" % (d, ctls)
+    return d, None
+
+
+def test_vm_limits_without_a_delegated_cgroup_are_one_clear_error():
+    need_kvm()
+    d, why = delegated_cgroup()
+    if d:
+        raise Skip("this host has a delegated cgroup (%s)" % d)
+    bad_input(["run", "--kernel", image("hello"), "--mem-limit", "1G"],
+              r"the memory controller is not available|no cgroup2")
+    bad_input(["run", "--kernel", image("hello"), "--cpu-quota", "50"],
+              r"the cpu controller is not available|no cgroup2")
+    bad_input(["run", "--kernel", image("hello"), "--mem-limit", "100M"],
+              r"^cellvm: --mem-limit 100 MiB is too small for --mem 256 MiB")
+
+
+def test_vm_limits_hold_every_process_of_the_vm():
+    need_kvm()
+    d, why = delegated_cgroup()
+    if not d:
+        raise Skip("no delegated cgroup v2 with cpu and memory: " + why)
+    name = "cg-%d" % os.getpid()
+    p = start(["run", "--name", name, "--kernel", image("long-printer"),
+               "--cmdline", "lines=3000", "--mem-limit", "512M",
+               "--cpu-quota", "50"])
+    try:
+        running(p)
+        kids = children(p.pid)
+        cg = os.path.join(d, "cellvm-" + name)
+        with open(os.path.join(cg, "memory.max")) as f:
+            check(f.read().strip() == str(512 << 20), "memory.max")
+        with open(os.path.join(cg, "cpu.max")) as f:
+            check(f.read().split() == ["50000", "100000"], "cpu.max")
+        for pid in [p.pid] + list(kids.values()):
+            with open("/proc/%d/cgroup" % pid) as f:
+                check(("/cellvm-" + name) in f.read(),
+                      "pid %d is not in the VM's cgroup" % pid)
+        p.communicate(timeout=60)
+        check(p.returncode == 0, "exit %d" % p.returncode)
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
 def main():
     if len(sys.argv) != 2 or "test_" + sys.argv[1] not in globals():
         names = sorted(n[5:] for n in globals() if n.startswith("test_"))
