@@ -186,15 +186,34 @@ def boot_l1(root, l1, mode, interactive=False):
                           timeout=3000)
 
 
+def run_l1(root, l1):
+    """Boot L1 in test mode: its console, without terminal control
+    sequences (SeaBIOS clears the screen)."""
+    p = boot_l1(root, l1, "test")
+    return re.sub(r"\x1b(\[[0-9;?]*[a-zA-Z]|c)", "",
+                  p.stdout.decode(errors="replace"))
+
+
+def finished(out):
+    return any(l.startswith("1..") for l in out.splitlines())
+
+
 def test(build):
     t = time.time()
     _, root, l1 = build_all(build)
     print("# nested: L1 image built in %.0f s" % (time.time() - t))
     t = time.time()
-    p = boot_l1(root, l1, "test")
-    # Terminal control sequences (SeaBIOS clears the screen) off first.
-    out = re.sub(r"\x1b(\[[0-9;?]*[a-zA-Z]|c)", "",
-                 p.stdout.decode(errors="replace"))
+    out = run_l1(root, l1)
+    if not finished(out) and "Kernel panic" in out:
+        # L1's own kernel died: QEMU's software SVM is not perfect (seen
+        # once in eight runs, 2026-11-25: "stack guard page was hit" in
+        # an exception entry while a vCPU ran). That is the test bed, not
+        # a result: say so, and run L1 once more.
+        print("# nested: L1's kernel crashed (QEMU TCG); its console:")
+        print("\n".join("# " + l for l in out.splitlines()
+                        if "Kernel panic" in l or "BUG:" in l))
+        print("# nested: running L1 once more")
+        out = run_l1(root, l1)
     # The TAP lines come from l1-init; everything else is commentary.
     tap = [l for l in out.splitlines()
            if l.startswith(("ok ", "not ok ", "1..", "# "))]
