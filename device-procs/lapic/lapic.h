@@ -230,7 +230,7 @@ void lapic_write(struct lapic_bank *b, unsigned cpu, unsigned off, uint32_t val,
 
 /*
  * An interrupt message from the I/O APIC or a PCI MSI (11.11): address
- * 0xfeeXXXXX (others are ignored), destination ID in bits 12-19, logical
+ * 0xfee00000-0xfeefffff (others are ignored), destination ID in bits 12-19, logical
  * destination with bit 2, redirection hint bit 3 = deliver to the lowest
  * priority APIC of the destination set. Data: vector, delivery mode, level
  * (bit 14) and trigger mode (bit 15). Fixed and lowest-priority messages

@@ -284,7 +284,7 @@ static void test_msi_nmi_init_and_unsupported_modes(void **state)
 	msi(t, MSI_ADDR(3), MSI_DATA(0x36, LAPIC_DM_SMI));
 	msi(t, MSI_ADDR(3), MSI_DATA(0x36, LAPIC_DM_STARTUP));
 	assert_int_equal(mb(t, 3), 0);
-	/* 11.11.1: outside 0xfeeXXXXX a write is not an interrupt. */
+	/* 11.11.1: outside 0xfee00000-0xfeefffff a write is not an interrupt. */
 	enable(t, 3);
 	msi(t, 0xfed00000ull | 3 << 12, MSI_DATA(0x37, LAPIC_DM_FIXED));
 	msi(t, 0x1fee00000ull | 3 << 12, MSI_DATA(0x37, LAPIC_DM_FIXED));

@@ -126,7 +126,7 @@ static void bar0_sizes_and_stays(void **state)
 	assert_false(r->fx.moved);
 	conf_write(r, 1, 0x10, 4, 0xd0000000u);
 	assert_true(r->fx.moved);
-	/* BARs 1-5 are not implemented: they read 0, writes vanish. */
+	/* BARs 1-5 do not exist: they read 0, writes vanish. */
 	conf_write(r, 1, 0x14, 4, 0xffffffffu);
 	assert_int_equal(conf_read(r, 1, 0x14, 4), 0);
 }

@@ -87,8 +87,8 @@ struct kit_pci_dev {
 
 /* One BAR as kit_pci_bar() found it. */
 struct kit_pci_bar {
-	uint64_t addr; /* 0: not placed (or an unimplemented BAR) */
-	uint64_t size; /* 0: not implemented */
+	uint64_t addr; /* 0: not placed (or a BAR that does not exist) */
+	uint64_t size; /* 0: no such BAR */
 	bool io, is64, prefetch;
 };
 
