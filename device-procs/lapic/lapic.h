@@ -232,10 +232,10 @@ void lapic_write(struct lapic_bank *b, unsigned cpu, unsigned off, uint32_t val,
  * An interrupt message from the I/O APIC or a PCI MSI (11.11): address
  * 0xfee00000-0xfeefffff (others are ignored), destination ID in bits
  * 12-19, logical destination with bit 2, redirection hint bit 3 =
- * deliver to the lowest priority APIC of the destination set. Data: vector, delivery mode, level
- * (bit 14) and trigger mode (bit 15). Fixed and lowest-priority messages
- * need bit 14 set when level-triggered (a de-assert message is ignored)
- * and set TMR then. NMI, INIT and ExtINT ignore the vector; SMI and the
+ * deliver to the lowest priority APIC of the destination set. Data:
+ * vector, delivery mode, level (bit 14) and trigger mode (bit 15). Fixed
+ * and lowest-priority messages need bit 14 set when level-triggered (a
+ * de-assert message is ignored) and set TMR then. NMI, INIT and ExtINT ignore the vector; SMI and the
  * reserved modes are ignored. ExtINT is the PIC path: nothing enters IRR,
  * the target's mailbox shows LAPIC_MB_EXTINT until LAPIC_ACCEPT_EXTINT.
  */
