@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "le.h"
 #include "loader.h"
 
 #define BOOT_GDT 0x500ull
@@ -111,12 +112,6 @@ static inline bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
 {
 	return alen && blen && a < b + blen && b < a + alen;
 }
-
-/* Little-endian loads from file bytes that may be unaligned. */
-uint16_t get_le16(const uint8_t *p);
-uint32_t get_le32(const uint8_t *p);
-uint64_t get_le64(const uint8_t *p);
-void put_le64(uint8_t *p, uint64_t v);
 
 /* Refuse a kernel range that overlaps the boot structures or the BIOS area. */
 int check_kernel_range(struct load_ctx *c, const char *what, uint64_t gpa,

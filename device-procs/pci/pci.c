@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "le.h"
 #include "pci.h"
 #include "virtio_pci.h"
 
@@ -36,18 +37,6 @@ enum {
 /* Writable command bits: I/O, memory, bus master, parity, SERR, INTx. */
 #define PCI_COMMAND_MASK 0x0547u
 
-static void put16(uint8_t *p, unsigned off, uint16_t v)
-{
-	p[off] = (uint8_t)v;
-	p[off + 1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, unsigned off, uint32_t v)
-{
-	put16(p, off, (uint16_t)v);
-	put16(p, off + 2, (uint16_t)(v >> 16));
-}
-
 static uint32_t class_of(unsigned virtio_type)
 {
 	switch (virtio_type) {
@@ -71,10 +60,10 @@ static void virtio_cap(uint8_t *p, unsigned at, unsigned next, unsigned type,
 	p[at + 2] = type == VIRTIO_PCI_CAP_NOTIFY_CFG ? 20 : 16;
 	p[at + 3] = (uint8_t)type;
 	p[at + 4] = 0; /* BAR0 */
-	put32(p, at + 8, offset);
-	put32(p, at + 12, VIRTIO_BAR_REGION);
+	put_le32(p + at + 8, offset);
+	put_le32(p + at + 12, VIRTIO_BAR_REGION);
 	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
-		put32(p, at + 16, VIRTIO_NOTIFY_MULT);
+		put_le32(p + at + 16, VIRTIO_NOTIFY_MULT);
 }
 
 static void virtio_header(uint8_t *p, const struct pci_fn_desc *d,
@@ -82,13 +71,13 @@ static void virtio_header(uint8_t *p, const struct pci_fn_desc *d,
 {
 	unsigned nvec = d->msix_vectors ? d->msix_vectors : 1;
 
-	put16(p, REG_VENDOR, VIRTIO_PCI_VENDOR);
-	put16(p, REG_DEVICE, VIRTIO_PCI_DEVICE_BASE + d->virtio_type);
-	put16(p, REG_STATUS, PCI_STATUS_CAP_LIST);
+	put_le16(p + REG_VENDOR, VIRTIO_PCI_VENDOR);
+	put_le16(p + REG_DEVICE, VIRTIO_PCI_DEVICE_BASE + d->virtio_type);
+	put_le16(p + REG_STATUS, PCI_STATUS_CAP_LIST);
 	p[REG_REVISION] = 1;
-	put32(p, REG_BAR0, r->bar0);
-	put16(p, REG_SUBSYS_VENDOR, VIRTIO_PCI_VENDOR);
-	put16(p, REG_SUBSYS_ID, VIRTIO_PCI_SUBSYS_ID);
+	put_le32(p + REG_BAR0, r->bar0);
+	put_le16(p + REG_SUBSYS_VENDOR, VIRTIO_PCI_VENDOR);
+	put_le16(p + REG_SUBSYS_ID, VIRTIO_PCI_SUBSYS_ID);
 	p[REG_CAP_PTR] = VIRTIO_CAP_MSIX;
 	p[REG_INT_LINE] = r->int_line;
 	p[REG_INT_PIN] = 1; /* INTA */
@@ -96,9 +85,10 @@ static void virtio_header(uint8_t *p, const struct pci_fn_desc *d,
 	/* MSI-X (PCI 3.0, 6.8.2): table and PBA in BAR0. */
 	p[VIRTIO_CAP_MSIX] = PCI_CAP_ID_MSIX;
 	p[VIRTIO_CAP_MSIX + 1] = VIRTIO_CAP_COMMON;
-	put16(p, VIRTIO_CAP_MSIX + 2, (uint16_t)((nvec - 1) | r->msix_ctrl));
-	put32(p, VIRTIO_CAP_MSIX + 4, VIRTIO_BAR_MSIX_TABLE);
-	put32(p, VIRTIO_CAP_MSIX + 8, VIRTIO_BAR_MSIX_PBA);
+	put_le16(p + VIRTIO_CAP_MSIX + 2,
+		 (uint16_t)((nvec - 1) | r->msix_ctrl));
+	put_le32(p + VIRTIO_CAP_MSIX + 4, VIRTIO_BAR_MSIX_TABLE);
+	put_le32(p + VIRTIO_CAP_MSIX + 8, VIRTIO_BAR_MSIX_PBA);
 
 	virtio_cap(p, VIRTIO_CAP_COMMON, VIRTIO_CAP_NOTIFY,
 		   VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_BAR_COMMON);
@@ -122,16 +112,16 @@ static bool pci_image(const struct pci_state *s, const struct pci_fn_desc *desc,
 		return false;
 	memset(p, 0, PCI_CFG_SIZE);
 	if (slot == 0) {
-		put16(p, REG_VENDOR, PC_PCI_HOST_VENDOR);
-		put16(p, REG_DEVICE, PC_PCI_HOST_DEVICE);
+		put_le16(p + REG_VENDOR, PC_PCI_HOST_VENDOR);
+		put_le16(p + REG_DEVICE, PC_PCI_HOST_DEVICE);
 		class = PCI_CLASS_HOST_BRIDGE;
 	} else {
 		virtio_header(p, d, r);
 		class = class_of(d->virtio_type);
 	}
-	put16(p, REG_COMMAND, r->command);
+	put_le16(p + REG_COMMAND, r->command);
 	p[REG_CLASS] = (uint8_t) class;
-	put16(p, REG_CLASS + 1, (uint16_t)(class >> 8));
+	put_le16(p + REG_CLASS + 1, (uint16_t)(class >> 8));
 	p[REG_HEADER_TYPE] = 0; /* type 0, single function */
 	return true;
 }

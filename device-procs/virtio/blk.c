@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "log.h"
 #include "shm.h"
 #include "virtio.h"
@@ -60,24 +61,6 @@ struct blk {
 
 static struct blk the_blk;
 
-static void put_le(uint8_t *p, uint64_t x, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(x >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t x = 0;
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		x |= (uint64_t)p[i] << (8 * i);
-	return x;
-}
-
 static int blk_setup(struct virtio *v, const Cellvm__SetupDeviceRequest *req,
 		     int *fds, size_t nfds)
 {
@@ -115,12 +98,12 @@ static int blk_setup(struct virtio *v, const Cellvm__SetupDeviceRequest *req,
 static void blk_config(struct virtio *v, uint8_t *cfg)
 {
 	(void)v;
-	put_le(cfg + 0, the_blk.capacity, 8);
-	put_le(cfg + 12, BLK_SEG_MAX, 4);	  /* seg_max */
-	put_le(cfg + 20, SECTOR, 4);		  /* blk_size */
-	put_le(cfg + 36, BLK_DISCARD_SECTORS, 4); /* max_discard_sectors */
-	put_le(cfg + 40, BLK_DISCARD_SEG, 4);	  /* max_discard_seg */
-	put_le(cfg + 44, 1, 4);			  /* discard_sector_alignment */
+	put_le64(cfg + 0, the_blk.capacity);
+	put_le32(cfg + 12, BLK_SEG_MAX);	 /* seg_max */
+	put_le32(cfg + 20, SECTOR);		 /* blk_size */
+	put_le32(cfg + 36, BLK_DISCARD_SECTORS); /* max_discard_sectors */
+	put_le32(cfg + 40, BLK_DISCARD_SEG);	 /* max_discard_seg */
+	put_le32(cfg + 44, 1);			 /* discard_sector_alignment */
 }
 
 /* Sectors [sector, sector + bytes / 512) are on the disk. */
@@ -175,9 +158,9 @@ static uint8_t blk_discard(struct virtio *v, const struct virtq_chain *c)
 		return BLK_S_IOERR;
 	for (off = BLK_HDR; off < c->read_len; off += sizeof(seg)) {
 		virtq_read(c, off, seg, sizeof(seg));
-		sector = get_le(seg, 8);
-		count = get_le(seg + 8, 4);
-		if (get_le(seg + 12, 4) || count > BLK_DISCARD_SECTORS ||
+		sector = get_le64(seg);
+		count = get_le32(seg + 8);
+		if (get_le32(seg + 12) || count > BLK_DISCARD_SECTORS ||
 		    !blk_range_ok(sector, count * SECTOR))
 			return BLK_S_IOERR;
 		if (count &&
@@ -208,8 +191,8 @@ static int blk_chain(struct virtio *v, unsigned q, const struct virtq_chain *c,
 		st = BLK_S_IOERR;
 		goto out;
 	}
-	type = (uint32_t)get_le(hdr, 4);
-	sector = get_le(hdr + 8, 8);
+	type = get_le32(hdr);
+	sector = get_le64(hdr + 8);
 	switch (type) {
 	case BLK_T_IN:
 		if (!blk_range_ok(sector, data) ||

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "le.h"
 #include "log.h"
 #include "platform.h"
 #include "virtio.h"
@@ -46,28 +47,6 @@ struct virtio_regs *virtio_regs(struct virtio *v)
 void *virtio_priv(struct virtio *v)
 {
 	return (char *)dev_state(v->d) + sizeof(struct virtio_regs);
-}
-
-static void put16(uint8_t *p, uint16_t x)
-{
-	p[0] = (uint8_t)x;
-	p[1] = (uint8_t)(x >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t x)
-{
-	put16(p, (uint16_t)x);
-	put16(p + 2, (uint16_t)(x >> 16));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
 }
 
 /* Bytes [off, off + size) of a little-endian image, as one value. */
@@ -116,29 +95,30 @@ static void common_image(struct virtio *v, uint8_t *img)
 	memset(img, 0, CC_LEN);
 	if (r->device_feature_select < 2)
 		f = v->features >> (32 * r->device_feature_select);
-	put32(img + CC_DFSELECT, r->device_feature_select);
-	put32(img + CC_DF, (uint32_t)f);
-	put32(img + CC_GFSELECT, r->driver_feature_select);
+	put_le32(img + CC_DFSELECT, r->device_feature_select);
+	put_le32(img + CC_DF, (uint32_t)f);
+	put_le32(img + CC_GFSELECT, r->driver_feature_select);
 	if (r->driver_feature_select < 2)
-		put32(img + CC_GF, (uint32_t)(r->driver_features >>
-					      (32 * r->driver_feature_select)));
-	put16(img + CC_MSIX, r->msix_config);
-	put16(img + CC_NUMQ, (uint16_t)v->ops->nqueues);
+		put_le32(img + CC_GF,
+			 (uint32_t)(r->driver_features >>
+				    (32 * r->driver_feature_select)));
+	put_le16(img + CC_MSIX, r->msix_config);
+	put_le16(img + CC_NUMQ, (uint16_t)v->ops->nqueues);
 	img[CC_STATUS] = r->status;
 	img[CC_CFGGEN] = r->config_generation;
-	put16(img + CC_Q_SELECT, r->queue_select);
+	put_le16(img + CC_Q_SELECT, r->queue_select);
 	if (!q)
 		return;
-	put16(img + CC_Q_SIZE, q->size);
-	put16(img + CC_Q_MSIX, q->msix_vector);
-	put16(img + CC_Q_ENABLE, q->ready);
-	put16(img + CC_Q_NOFF, r->queue_select);
-	put32(img + CC_Q_DESCLO, (uint32_t)q->desc);
-	put32(img + CC_Q_DESCHI, (uint32_t)(q->desc >> 32));
-	put32(img + CC_Q_AVAILLO, (uint32_t)q->avail);
-	put32(img + CC_Q_AVAILHI, (uint32_t)(q->avail >> 32));
-	put32(img + CC_Q_USEDLO, (uint32_t)q->used);
-	put32(img + CC_Q_USEDHI, (uint32_t)(q->used >> 32));
+	put_le16(img + CC_Q_SIZE, q->size);
+	put_le16(img + CC_Q_MSIX, q->msix_vector);
+	put_le16(img + CC_Q_ENABLE, q->ready);
+	put_le16(img + CC_Q_NOFF, r->queue_select);
+	put_le32(img + CC_Q_DESCLO, (uint32_t)q->desc);
+	put_le32(img + CC_Q_DESCHI, (uint32_t)(q->desc >> 32));
+	put_le32(img + CC_Q_AVAILLO, (uint32_t)q->avail);
+	put_le32(img + CC_Q_AVAILHI, (uint32_t)(q->avail >> 32));
+	put_le32(img + CC_Q_USEDLO, (uint32_t)q->used);
+	put_le32(img + CC_Q_USEDHI, (uint32_t)(q->used >> 32));
 }
 
 /* The device stops: NEEDS_RESET and a configuration interrupt (2.1.2). */
@@ -241,42 +221,42 @@ static void common_write(struct virtio *v, uint32_t off, unsigned size,
 	common_image(v, img);
 	image_put(img, CC_LEN, off, size, val);
 	if (touched(off, size, CC_DFSELECT, 4))
-		r->device_feature_select = get32(img + CC_DFSELECT);
+		r->device_feature_select = get_le32(img + CC_DFSELECT);
 	if (touched(off, size, CC_GFSELECT, 4))
-		r->driver_feature_select = get32(img + CC_GFSELECT);
+		r->driver_feature_select = get_le32(img + CC_GFSELECT);
 	if (touched(off, size, CC_GF, 4) && r->driver_feature_select < 2 &&
 	    !(r->status & VIRTIO_S_FEATURES_OK)) {
 		unsigned sh = 32 * r->driver_feature_select;
 
 		r->driver_features &= ~(0xffffffffull << sh);
-		r->driver_features |= (uint64_t)get32(img + CC_GF) << sh;
+		r->driver_features |= (uint64_t)get_le32(img + CC_GF) << sh;
 	}
 	if (touched(off, size, CC_MSIX, 2))
-		r->msix_config = vector_ok(get16(img + CC_MSIX));
+		r->msix_config = vector_ok(get_le16(img + CC_MSIX));
 	if (touched(off, size, CC_Q_SELECT, 2))
-		r->queue_select = get16(img + CC_Q_SELECT);
+		r->queue_select = get_le16(img + CC_Q_SELECT);
 	q = selected(v);
 	if (q && !q->ready) {
-		uint16_t qs = get16(img + CC_Q_SIZE);
+		uint16_t qs = get_le16(img + CC_Q_SIZE);
 
 		/* A size the queue cannot take is refused at enable. */
 		if (touched(off, size, CC_Q_SIZE, 2))
 			q->size = qs;
 		if (touched(off, size, CC_Q_DESCLO, 8))
-			q->desc = get32(img + CC_Q_DESCLO) |
-				  (uint64_t)get32(img + CC_Q_DESCHI) << 32;
+			q->desc = get_le32(img + CC_Q_DESCLO) |
+				  (uint64_t)get_le32(img + CC_Q_DESCHI) << 32;
 		if (touched(off, size, CC_Q_AVAILLO, 8))
-			q->avail = get32(img + CC_Q_AVAILLO) |
-				   (uint64_t)get32(img + CC_Q_AVAILHI) << 32;
+			q->avail = get_le32(img + CC_Q_AVAILLO) |
+				   (uint64_t)get_le32(img + CC_Q_AVAILHI) << 32;
 		if (touched(off, size, CC_Q_USEDLO, 8))
-			q->used = get32(img + CC_Q_USEDLO) |
-				  (uint64_t)get32(img + CC_Q_USEDHI) << 32;
+			q->used = get_le32(img + CC_Q_USEDLO) |
+				  (uint64_t)get_le32(img + CC_Q_USEDHI) << 32;
 	}
 	if (q && touched(off, size, CC_Q_MSIX, 2))
-		q->msix_vector = vector_ok(get16(img + CC_Q_MSIX));
+		q->msix_vector = vector_ok(get_le16(img + CC_Q_MSIX));
 	/* Writing 0 to queue_enable is not allowed (4.1.4.3.2): ignored. */
 	if (q && touched(off, size, CC_Q_ENABLE, 2) &&
-	    get16(img + CC_Q_ENABLE) == 1)
+	    get_le16(img + CC_Q_ENABLE) == 1)
 		queue_enable(v, q);
 	if (touched(off, size, CC_STATUS, 1))
 		status_write(v, img[CC_STATUS]);
