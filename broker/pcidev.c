@@ -133,60 +133,87 @@ static int pcidev_drop_net_admin(void)
 	return 0;
 }
 
-int pcidev_plan(struct family *f)
-{
-	const struct options *o = f->opt;
-	struct dev_desc *d;
-	unsigned i;
+/* What the options ask for, in slot order (the one place that says it). */
+struct pcidev_want {
+	const char *name;
+	unsigned type;
+	unsigned disk; /* which --disk, for virtio-blk */
+};
 
-	if (o->rng && !pcidev_add(f, "virtio-rng", VIRTIO_ID_RNG))
-		return -E2BIG;
-	for (i = 0; i < o->ndisks; i++) {
-		d = pcidev_add(f, "virtio-blk", VIRTIO_ID_BLOCK);
-		if (!d)
-			return -E2BIG;
-		d->read_only = o->disk[i].read_only;
-		d->backing_fd = pcidev_open_disk(&o->disk[i]);
-		if (d->backing_fd < 0)
-			return d->backing_fd;
-	}
-	if (o->tap) {
-		d = pcidev_add(f, "virtio-net", VIRTIO_ID_NET);
-		if (!d)
-			return -E2BIG;
-		d->backing_fd = pcidev_open_tap(o->tap);
-		if (d->backing_fd < 0)
-			return d->backing_fd;
-	}
-	if (o->vconsole) {
-		d = pcidev_add(f, "virtio-console", VIRTIO_ID_CONSOLE);
-		if (!d)
-			return -E2BIG;
-		d->backing_fd =
-			open(o->vconsole,
-			     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (d->backing_fd < 0) {
+static unsigned pcidev_wanted(const struct options *o, struct pcidev_want *w,
+			      unsigned max)
+{
+	unsigned n = 0, i;
+
+	if (o->rng && n < max)
+		w[n++] = (struct pcidev_want){ "virtio-rng", VIRTIO_ID_RNG, 0 };
+	for (i = 0; i < o->ndisks && n < max; i++)
+		w[n++] = (struct pcidev_want){ "virtio-blk", VIRTIO_ID_BLOCK,
+					       i };
+	if (o->tap && n < max)
+		w[n++] = (struct pcidev_want){ "virtio-net", VIRTIO_ID_NET, 0 };
+	if (o->vconsole && n < max)
+		w[n++] = (struct pcidev_want){ "virtio-console",
+					       VIRTIO_ID_CONSOLE, 0 };
+	return n;
+}
+
+/* The descriptor that backs device w (not the rng), or -errno. */
+static int pcidev_backing(const struct options *o, const struct pcidev_want *w)
+{
+	int fd;
+
+	switch (w->type) {
+	case VIRTIO_ID_BLOCK:
+		return pcidev_open_disk(&o->disk[w->disk]);
+	case VIRTIO_ID_NET:
+		return pcidev_open_tap(o->tap);
+	case VIRTIO_ID_CONSOLE:
+		fd = open(o->vconsole,
+			  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0) {
 			log_err("cannot open '%s' for the virtio console: %s",
 				o->vconsole, strerror(errno));
 			return -errno;
 		}
+		return fd;
+	default:
+		return -EINVAL;
+	}
+}
+
+int pcidev_plan(struct family *f)
+{
+	const struct options *o = f->opt;
+	struct pcidev_want w[BROKER_MAX_VIRTIO + 1];
+	struct dev_desc *d;
+	unsigned n, i;
+
+	n = pcidev_wanted(o, w, BROKER_MAX_VIRTIO + 1);
+	for (i = 0; i < n; i++) {
+		d = pcidev_add(f, w[i].name, w[i].type);
+		if (!d)
+			return -E2BIG;
+		if (w[i].type == VIRTIO_ID_RNG)
+			continue; /* the host's getrandom(): nothing to open */
+		if (w[i].type == VIRTIO_ID_BLOCK)
+			d->read_only = o->disk[w[i].disk].read_only;
+		d->backing_fd = pcidev_backing(o, &w[i]);
+		if (d->backing_fd < 0)
+			return d->backing_fd;
 	}
 	return pcidev_drop_net_admin();
 }
 
 unsigned pcidev_names(const struct options *o, const char **names, unsigned max)
 {
-	unsigned n = 0, i;
+	struct pcidev_want w[BROKER_MAX_VIRTIO + 1];
+	unsigned n, i;
 
-	if (o->rng && n < max)
-		names[n++] = "virtio-rng";
-	for (i = 0; i < o->ndisks && n < max; i++)
-		names[n++] = "virtio-blk";
-	if (o->tap && n < max)
-		names[n++] = "virtio-net";
-	if (o->vconsole && n < max)
-		names[n++] = "virtio-console";
-	return n;
+	n = pcidev_wanted(o, w, BROKER_MAX_VIRTIO + 1);
+	for (i = 0; i < n && i < max; i++)
+		names[i] = w[i].name;
+	return i;
 }
 
 void pcidev_close(struct family *f)
