@@ -209,6 +209,9 @@ unsigned pcidev_names(const struct options *o, const char **names,
 /* main.c: parse `cellvm run` options into o (defaults first); 0, or the
  * exit status for a bad command line after saying why. */
 int options_parse(int argc, char **argv, struct options *o);
+/* main.c: run the VM o describes (cellvm run, cellvm policy learn); its
+ * exit status. */
+int run_vm(struct options *o);
 void pcidev_close(struct family *f);
 
 /* cgroup.c: the VM's cgroup v2 limits (--cpu-quota, --mem-limit), the

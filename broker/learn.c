@@ -568,10 +568,5 @@ int learn_main(int argc, char **argv)
 	if (r)
 		return r;
 	o.learn = true;
-	log_set_level(o.log_level);
-	logrelay_start(o.log_to);
-	if (!o.kernel && default_guest(&o) < 0)
-		return 1;
-	check_host_kvm(&o);
-	return family_run(&o);
+	return run_vm(&o);
 }

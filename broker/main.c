@@ -490,6 +490,16 @@ int options_parse(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+int run_vm(struct options *o)
+{
+	log_set_level(o->log_level);
+	logrelay_start(o->log_to);
+	if (!o->kernel && default_guest(o) < 0)
+		return 1;
+	check_host_kvm(o);
+	return family_run(o);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static struct options o;
@@ -498,12 +508,7 @@ static int cmd_run(int argc, char **argv)
 	r = options_parse(argc, argv, &o);
 	if (r)
 		return r;
-	log_set_level(o.log_level);
-	logrelay_start(o.log_to);
-	if (!o.kernel && default_guest(&o) < 0)
-		return 1;
-	check_host_kvm(&o);
-	return family_run(&o);
+	return run_vm(&o);
 }
 
 int main(int argc, char **argv)
