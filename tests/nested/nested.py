@@ -206,9 +206,9 @@ def test(build):
     out = run_l1(root, l1)
     if not finished(out) and "Kernel panic" in out:
         # L1's own kernel died: QEMU's software SVM is not perfect (seen
-        # once in eight runs, 2026-11-25: "stack guard page was hit" in
-        # an exception entry while a vCPU ran). That is the test bed, not
-        # a result: say so, and run L1 once more.
+        # in 2 of 12 runs, 2026-11-25: "stack guard page was hit" in an
+        # exception entry while a vCPU ran). That is the test bed, not a
+        # result: say so, and run L1 once more.
         print("# nested: L1's kernel crashed (QEMU TCG); its console:")
         print("\n".join("# " + l for l in out.splitlines()
                         if "Kernel panic" in l or "BUG:" in l))
