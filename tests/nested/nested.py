@@ -186,12 +186,17 @@ def boot_l1(root, l1, mode, interactive=False):
                           timeout=3000)
 
 
+# A whole L1 run takes 2-4 minutes here; one that is still going after
+# this is stuck (its scenarios have timeouts of their own, 10 min at most).
+L1_TIMEOUT = 900
+
+
 def run_l1(root, l1):
-    """Boot L1 in test mode: its console, without terminal control
-    sequences (SeaBIOS clears the screen)."""
-    p = boot_l1(root, l1, "test")
-    return re.sub(r"\x1b(\[[0-9;?]*[a-zA-Z]|c)", "",
-                  p.stdout.decode(errors="replace"))
+    """Boot L1 in test mode: its console (without terminal control
+    sequences), and whether it was stopped for taking too long."""
+    rc, lines = stream_l1(root, l1, "test", lambda line: None,
+                          timeout=L1_TIMEOUT)
+    return "\n".join(lines), rc == -9
 
 
 def finished(out):
@@ -203,17 +208,19 @@ def test(build):
     _, root, l1 = build_all(build)
     print("# nested: L1 image built in %.0f s" % (time.time() - t))
     t = time.time()
-    out = run_l1(root, l1)
-    if not finished(out) and "Kernel panic" in out:
-        # L1's own kernel died: QEMU's software SVM is not perfect (seen
-        # in 2 of 12 runs, 2026-11-25: "stack guard page was hit" in an
-        # exception entry while a vCPU ran). That is the test bed, not a
-        # result: say so, and run L1 once more.
-        print("# nested: L1's kernel crashed (QEMU TCG); its console:")
-        print("\n".join("# " + l for l in out.splitlines()
-                        if "Kernel panic" in l or "BUG:" in l))
+    out, stuck = run_l1(root, l1)
+    if not finished(out) and ("Kernel panic" in out or stuck):
+        # L1's own kernel died or hung: QEMU's software SVM is not
+        # perfect (2026-11-25: in 2 of 12 runs "stack guard page was hit"
+        # in an exception entry while a vCPU ran, and once L1 spun for
+        # minutes). That is the test bed, not a result: say so, and run
+        # L1 once more.
+        print("# nested: L1 %s (QEMU TCG); the end of its console:"
+              % ("was stuck for %d s" % L1_TIMEOUT if stuck else
+                 "'s kernel crashed"))
+        print("\n".join("# " + l for l in out.splitlines()[-8:]))
         print("# nested: running L1 once more")
-        out = run_l1(root, l1)
+        out, stuck = run_l1(root, l1)
     # The TAP lines come from l1-init; everything else is commentary.
     tap = [l for l in out.splitlines()
            if l.startswith(("ok ", "not ok ", "1..", "# "))]
