@@ -170,6 +170,10 @@ static void rundir_reaper_run(const char *path, int fd)
 		_exit(0); /* the broker did not get the directory */
 	do {
 		n = read(0, &byte, 1);
+		/* 'd': the broker removed the directory itself. A directory
+		 * of that name now is a new VM's: not ours to remove. */
+		if (n == 1 && byte == 'd')
+			_exit(0);
 	} while (n != 0 && (n > 0 || errno == EINTR));
 	rundir_remove_unheld(path);
 	_exit(0);
@@ -321,6 +325,9 @@ void rundir_release(struct rundir *rd)
 			     errno == ENOENT) &&
 			    rmdir(rd->path) == 0;
 
+		if (gone && rd->reaper_fd >= 0 &&
+		    write(rd->reaper_fd, "d", 1) != 1)
+			log_warn("the reaper of %s is gone", rd->path);
 		if (!gone && rd->reaper_fd >= 0)
 			rundir_reap(rd);
 		else if (!gone)
