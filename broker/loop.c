@@ -217,6 +217,11 @@ static int loop_restart(struct family *f, unsigned n)
 
 		child_kill(c);
 		child_reap(c, cause, sizeof(cause));
+		/* child_expect() says how a child it waited on died; a death
+		 * it did not see (the hello or the setup could not be sent)
+		 * is said here, so every death shows once. */
+		if (strcmp(cause, "is gone") != 0)
+			log_err("%s %s", c->name, cause);
 		loop_schedule_restart(f, n, "failed to restart");
 		return r;
 	}
