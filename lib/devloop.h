@@ -61,6 +61,9 @@ struct dev_ops {
 	size_t block_size;	 /* bytes of each further block */
 	unsigned blocks_per_cpu; /* further blocks per vCPU (0: none) */
 	uint32_t watch_lines;	 /* IRQ lines whose changes call lines() */
+	/* Requests already posted when a message is seen or a timer is
+	 * due are served before it (the LAPIC: see mailbox.h). */
+	bool exits_first;
 
 	/* Take device-specific fields and descriptors of the setup. */
 	int (*setup)(void *dev, struct devloop *d,

@@ -176,6 +176,27 @@ static void devwork_message(struct devloop *d, unsigned in,
 	ring_release(d->in[in], pos);
 }
 
+/*
+ * The exit-ring requests posted before a message was seen, for a device
+ * that asks for them first (dev_ops.exits_first): posting a message may
+ * be a consequence of one of them (through the guest), never the reverse.
+ */
+static void devwork_exits_before(struct devloop *d)
+{
+	uint32_t end = atomic_load(&d->ring->head);
+	struct ring_req q;
+	unsigned n;
+
+	for (n = 0; n < RING_SLOTS; n++) {
+		const struct dev_common *c = state_ro(&d->st, 0);
+
+		if (c->ring_tail == end ||
+		    !ring_peek(d->ring, c->ring_tail, &q))
+			return;
+		devwork_request(d, &q);
+	}
+}
+
 bool devwork_serve(struct devloop *d)
 {
 	const struct dev_common *c;
@@ -186,7 +207,9 @@ bool devwork_serve(struct devloop *d)
 	/*
 	 * Messages first: a device that posted one to us before a vCPU
 	 * went on (the PCI host's sync config writes) is then seen to have
-	 * acted before anything that vCPU asks of us next.
+	 * acted before anything that vCPU asks of us next. A device with
+	 * exits_first wants the other causal order (mailbox.h): what a
+	 * vCPU posted before the message was seen comes before it.
 	 */
 	for (;;) {
 		c = state_ro(&d->st, 0);
@@ -195,6 +218,8 @@ bool devwork_serve(struct devloop *d)
 				break;
 		}
 		if (i < d->nin) {
+			if (d->ops->exits_first)
+				devwork_exits_before(d);
 			devwork_message(d, i, &q);
 			any = true;
 			continue;
@@ -225,10 +250,16 @@ static void devwork_lines(struct devloop *d)
 
 static void devwork_poll(struct devloop *d)
 {
+	uint64_t now;
+
 	if (!d->ops->poll)
 		return;
+	/* Timers due by now come after what was posted by now. */
+	now = now_ns();
+	if (d->ops->exits_first)
+		devwork_exits_before(d);
 	devwork_begin(d);
-	if (d->ops->poll(d->dev, d, now_ns())) {
+	if (d->ops->poll(d->dev, d, now)) {
 		devwork_commit(d);
 	} else {
 		state_abort(&d->st);

@@ -12,6 +12,11 @@
  * The runner reports what it did with an offer through calls on the LAPIC's
  * exit ring (RING_CTRL, addr = MB_ACCEPT_*), in order with that vCPU's
  * later APIC accesses; the LAPIC updates the mailbox before it answers.
+ * The LAPIC takes a report before any interrupt message it sees, or timer
+ * that is due, after the report was posted (dev_ops.exits_first): an
+ * interrupt caused by the guest's handler, such as an RTC's next periodic
+ * edge once the handler read register C, must not merge into the IRR bit
+ * of the injection that ran that handler.
  */
 #ifndef CELLVM_MAILBOX_H
 #define CELLVM_MAILBOX_H

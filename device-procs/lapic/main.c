@@ -194,6 +194,7 @@ static void lapic_committed(void *dev, struct devloop *d)
 
 static const struct dev_ops lapic_ops = {
 	.name = "lapic",
+	.exits_first = true,
 	.state_size = 8,
 	.block_size = sizeof(struct lapic_cpu),
 	.blocks_per_cpu = 1,
