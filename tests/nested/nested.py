@@ -172,6 +172,20 @@ L1_CMDLINE = ("console=ttyS0 panic=-1 quiet mitigations=off nokaslr "
               "cellvm.mode=")
 
 
+def clean(raw):
+    """Bytes from L1 or QEMU as text without terminal control sequences
+    and without the line end."""
+    return re.sub(r"\x1b(\[[0-9;?=]*[a-zA-Z]|c)", "",
+                  raw.decode(errors="replace")).rstrip("\r\n")
+
+
+def l1_command(root, l1, mode):
+    """QEMU booting L1 with cellvm.mode=MODE."""
+    _, vmlinuz = debian.kernel(root, "generic")
+    return QEMU + ["-kernel", vmlinuz, "-initrd", l1, "-append",
+                   L1_CMDLINE + mode]
+
+
 def monitor(path, command, wait=2.0):
     """Send one command to QEMU's human monitor at path; its answer."""
     out = b""
@@ -187,8 +201,7 @@ def monitor(path, command, wait=2.0):
                 out += data
         except socket.timeout:
             pass
-    text = re.sub(r"\x1b(\[[0-9;?]*[a-zA-Z]|c)", "", out.decode(errors="replace"))
-    return text.replace("\r", "")
+    return clean(out).replace("\r", "")
 
 
 def stop_stuck(p, mon, lines, fired):
@@ -207,25 +220,17 @@ def stop_stuck(p, mon, lines, fired):
     p.kill()
 
 
-def clean(raw):
-    """A line from L1 without its terminal control sequences."""
-    return re.sub(r"\x1b(\[[0-9;?=]*[a-zA-Z]|c)", "",
-                  raw.decode(errors="replace")).rstrip("\r\n")
-
-
 def stream_l1(root, l1, mode, line, timeout=3000, second=None):
     """Boot L1 with cellvm.mode=MODE, call line(text) for each line of its
     console as it comes; returns (exit status, all lines). After timeout
     seconds L1 is stopped (status -9), and the lines end with where it
     was. With second, L1's second serial port (ttyS1) goes to that file."""
-    _, vmlinuz = debian.kernel(root, "generic")
     lines = []
     fired = threading.Event()
     with tempfile.TemporaryDirectory(prefix="cellvm-l1-") as tmp:
         mon = os.path.join(tmp, "monitor")
-        cmd = QEMU + ["-monitor", "unix:%s,server=on,wait=off" % mon,
-                      "-kernel", vmlinuz, "-initrd", l1, "-append",
-                      L1_CMDLINE + mode]
+        cmd = l1_command(root, l1, mode) + [
+            "-monitor", "unix:%s,server=on,wait=off" % mon]
         if second:
             cmd += ["-serial", "stdio", "-serial", "file:" + second]
         with subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -241,17 +246,6 @@ def stream_l1(root, l1, mode, line, timeout=3000, second=None):
             watchdog.cancel()
             watchdog.join()
     return -9 if fired.is_set() else p.returncode, lines
-
-
-def boot_l1(root, l1, mode, interactive=False):
-    _, vmlinuz = debian.kernel(root, "generic")
-    cmd = QEMU + ["-kernel", vmlinuz, "-initrd", l1, "-append",
-                  L1_CMDLINE + mode]
-    if interactive:
-        return subprocess.run(cmd).returncode
-    return subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=3000)
 
 
 # A whole L1 run takes 2-4 minutes here; one that is still going after
@@ -336,7 +330,7 @@ def main():
     if cmd == "test":
         return test(build)
     _, root, l1 = build_all(build)
-    return boot_l1(root, l1, "shell", interactive=True)
+    return subprocess.run(l1_command(root, l1, "shell")).returncode
 
 
 if __name__ == "__main__":

@@ -207,12 +207,20 @@ static inline void kit_spin_unlock(struct kit_spinlock *l)
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
-/* RFLAGS.IF: save it and disable interrupts; put it back. */
-static inline uint64_t kit_irq_save(void)
+static inline uint64_t kit_rflags(void)
 {
 	uint64_t flags;
 
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	__asm__ volatile("pushfq; popq %0" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+/* RFLAGS.IF: save it and disable interrupts; put it back. */
+static inline uint64_t kit_irq_save(void)
+{
+	uint64_t flags = kit_rflags();
+
+	__asm__ volatile("cli" : : : "memory");
 	return flags;
 }
 

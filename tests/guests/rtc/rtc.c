@@ -49,14 +49,6 @@ static void rtc_handler(unsigned vector)
 	kit_lapic_eoi();
 }
 
-static uint64_t rflags(void)
-{
-	uint64_t f;
-
-	__asm__ volatile("pushfq; popq %0" : "=r"(f));
-	return f;
-}
-
 static bool valid(const struct kit_rtc_time *t)
 {
 	static const uint8_t mdays[] = { 31, 29, 31, 30, 31, 30,
@@ -103,7 +95,7 @@ static void test_periodic(void)
 			ticks, kit_cmos_read(RTC_REG_B),
 			kit_cmos_read(RTC_REG_C), kit_ioapic_rte(PIN_RTC),
 			kit_lapic_irr(VEC_RTC), kit_lapic_isr(VEC_RTC),
-			rflags());
+			kit_rflags());
 	set_b(0, RTC_B_PIE);
 	ok = ticks > PERIODS &&
 	     kit_periodic_ok(stamps, PERIODS + 1, want, 2, &span, &median);
